@@ -1,0 +1,33 @@
+"""Small, named exceptions. The library raises them; the CLI and the app turn them into messages."""
+
+
+class AssistantError(Exception):
+    """Base class: every error the library raises on purpose."""
+
+
+class ConfigError(AssistantError):
+    """A setting is invalid (message lists the allowed values)."""
+
+
+class CorpusError(AssistantError):
+    """A corpus file or root cannot be used (message names the path and the problem)."""
+
+
+class IndexMissingError(AssistantError):
+    """No index has been built yet (message gives the command that builds it)."""
+
+
+class IndexMismatchError(AssistantError):
+    """The index was built with another embedding model or format (message says how to re-ingest)."""
+
+
+class IndexCorruptError(AssistantError):
+    """The index cannot be read (message says how to rebuild it)."""
+
+
+class StoreUnavailableError(AssistantError):
+    """The Chroma server cannot be reached."""
+
+
+class BadQuestionError(AssistantError):
+    """The question is empty or unusable after cleaning."""

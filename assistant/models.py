@@ -1,0 +1,134 @@
+"""The small frozen records every stage hands to the next.
+
+corpus files -> ``Document`` -> ``Chunk`` -> (index) -> ``Hit`` -> ``Answer`` (with ``Citation``s).
+LangChain ``Document``s appear only at the vector-store edge (see ``index.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import Enum
+
+
+class Status(str, Enum):
+    """Legal status of one document version."""
+
+    IN_FORCE = "in force"
+    SUPERSEDED = "superseded"
+    AMENDED = "amended"  # in force, but this text predates an amendment (parts outdated)
+    UNKNOWN = "unknown"
+
+
+class Kind(str, Enum):
+    """What a document is; the order of ``AUTHORITY`` ranks them when scores are close."""
+
+    LAW = "law"
+    ADMINISTRATIVE_REGULATION = "administrative regulation"
+    DEPARTMENT_RULE = "department rule"
+    NOTICE = "notice"
+    PROJECT_NOTE = "project note"
+    PROVIDER_GUIDE = "provider guide"
+    BLOG = "blog"
+
+
+# Higher is more authoritative: primary texts > notices > project notes > guides > blog.
+AUTHORITY: dict[Kind, int] = {
+    Kind.LAW: 6,
+    Kind.ADMINISTRATIVE_REGULATION: 6,
+    Kind.DEPARTMENT_RULE: 6,
+    Kind.NOTICE: 5,
+    Kind.PROJECT_NOTE: 4,
+    Kind.PROVIDER_GUIDE: 3,
+    Kind.BLOG: 2,
+}
+
+PRIMARY_KINDS = frozenset({Kind.LAW, Kind.ADMINISTRATIVE_REGULATION, Kind.DEPARTMENT_RULE, Kind.NOTICE})
+
+
+@dataclass(frozen=True, kw_only=True)
+class Document:
+    """One corpus file, parsed. ``doc_id`` is its path relative to its corpus root, '/'-separated."""
+
+    doc_id: str
+    root: str  # the corpus root it came from (as given, for reporting)
+    title: str
+    title_en: str
+    kind: Kind
+    language: str  # "zh", "en" or "en+zh"
+    body: str
+    issuer: str = ""
+    document_number: str = ""
+    date_promulgated: date | None = None
+    date_effective: date | None = None
+    status: Status = Status.UNKNOWN
+    version: str = ""
+    source: str = ""
+    partial: bool = False
+    expected_articles: int | None = None  # from the header's article_check
+    instrument_id: str = ""  # registry id, attached at ingest
+    superseded_by: str = ""  # doc_id of the newer version, from the registry
+    warnings: tuple[str, ...] = ()  # e.g. known conflicts with primary texts, outdated articles
+    extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Chunk:
+    """A retrievable unit: a whole article, a part of one, a guide section or a note statement."""
+
+    chunk_id: str
+    doc_id: str
+    position: int
+    text: str  # what is embedded and shown (header path repeated in front for long articles)
+    title_path: str  # 《title》 › chapter › 第X条
+    article_no: int | None = None
+    part: int = 0  # >0 when an over-long article was split
+    statement_id: str = ""  # for project-note statements
+    language: str = "zh"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Hit:
+    """A chunk returned by retrieval with its fused score and the document it belongs to."""
+
+    chunk: Chunk
+    document: Document
+    score: float
+    dense_score: float | None = None
+    lexical_score: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Citation:
+    """One numbered source of an answer. ``quote`` appears verbatim in the cited document."""
+
+    n: int
+    doc_id: str
+    article_no: int | None
+    title: str
+    title_en: str
+    quote: str
+    kind: Kind
+    status: Status
+    version: str = ""
+    date_effective: date | None = None
+    chunk_id: str = ""
+    partial: bool = False
+    warning: str = ""  # shown when the source conflicts with a primary text or is outdated
+
+
+@dataclass(frozen=True, kw_only=True)
+class Answer:
+    """What ``Assistant.ask`` returns. ``markdown`` carries [n] markers that resolve to ``citations``."""
+
+    question: str
+    language: str  # "en" or "zh"
+    verdict: str | None
+    points: tuple[str, ...]
+    citations: tuple[Citation, ...]
+    abstained: bool
+    retrieved: tuple[Hit, ...] = ()
+    notices: tuple[str, ...] = ()  # e.g. "question truncated", "LLM failed, extractive answer shown"
+    mode: str = "extractive"
+    as_of: date | None = None
+    timings_ms: dict[str, float] = field(default_factory=dict, compare=False, hash=False)
