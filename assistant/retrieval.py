@@ -1,0 +1,139 @@
+"""Retrieval stage: question -> ranked ``Hit``s.
+
+English questions must reach Chinese articles, so the question is first expanded with the bilingual
+glossary (Bei'an -> 备案, WFOE -> 外商独资, ...). Then dense search (Chroma, through langchain-chroma) and
+BM25 (jieba + English tokens) each rank the chunks of the versions that apply (in force, or in force on
+``as_of``), and weighted reciprocal rank fusion merges them. A small authority prior breaks near-ties in
+favour of primary texts over notices, notes, guides and the blog.
+
+LangChain's ``EnsembleRetriever`` does weighted RRF too, but over LangChain ``Document``s without the
+per-source scores the composer and the abstention rule need, and it cannot filter versions by date; the
+fusion itself is ten lines here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from .embeddings import Embedder
+from .index import LoadedIndex
+from .lexical import BM25Index, tokenize
+from .models import AUTHORITY, Chunk, Document, Hit, Kind, Status
+from .registry import Glossary
+
+RRF_K = 60
+CANDIDATES = 50
+# Words that ask about an earlier text: then superseded versions stay in play.
+HISTORY = re.compile(r"\b(original|old|older|earlier|previous|history|historical|before the (?:\d{4} )?(?:amendment|revision)|"
+                     r"used to|in (?:19|20)\d\d|as of (?:19|20)\d\d|(?:19|20)\d\d (?:text|version))\b|"
+                     r"原来|原先|以前|之前|修订前|修改前|旧版|原版|历史|当年|(?:19|20)\d\d年(?:版|的规定|时)",
+                     flags=re.IGNORECASE)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetrievalConfig:
+    mode: str = "hybrid"  # hybrid | dense | bm25
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.0
+    authority_weight: float = 0.05  # fused-score bonus per authority step above project notes
+    expand: bool = True
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """Ranked hits plus what the composer needs to judge them."""
+
+    hits: tuple[Hit, ...]
+    query: str  # the expanded query that was searched
+    expansions: tuple[str, ...]
+    history_intent: bool
+    as_of: date | None
+
+
+def applicable_versions(documents: dict[str, Document], as_of: date | None, history: bool) -> set[str]:
+    """doc_ids whose text applies: on ``as_of`` the version then in force; else all but superseded ones."""
+    if as_of is None:
+        return {d for d, doc in documents.items() if history or doc.status != Status.SUPERSEDED}
+    chosen: set[str] = set()
+    by_instrument: dict[str, list[Document]] = {}
+    for doc in documents.values():
+        if doc.instrument_id and doc.kind not in (Kind.PROJECT_NOTE, Kind.PROVIDER_GUIDE, Kind.BLOG):
+            by_instrument.setdefault(doc.instrument_id, []).append(doc)
+        else:
+            chosen.add(doc.doc_id)
+    for versions in by_instrument.values():
+        started = [v for v in versions if v.date_effective and v.date_effective <= as_of]
+        if started:
+            chosen.add(max(started, key=lambda v: v.date_effective or date.min).doc_id)
+    return chosen
+
+
+class HybridRetriever:
+    """Dense + BM25 over one loaded index generation."""
+
+    def __init__(self, index: LoadedIndex, embedder: Embedder, glossary: Glossary | None,
+                 config: RetrievalConfig | None = None) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.glossary = glossary
+        self.config = config or RetrievalConfig()
+        self.bm25 = BM25Index(index.tokens)
+        self.position = {c.chunk_id: i for i, c in enumerate(index.chunks)}
+
+    def expand(self, question: str) -> tuple[str, ...]:
+        if not (self.config.expand and self.glossary):
+            return ()
+        return tuple(self.glossary.expand(question))
+
+    def retrieve(self, question: str, *, as_of: date | None = None, k: int = 8) -> Retrieval:
+        expansions = self.expand(question)
+        query = " ".join([question, *expansions])
+        history = bool(HISTORY.search(question)) or as_of is not None
+        allowed = applicable_versions(self.index.documents, as_of, history)
+        dense = self._dense(query, allowed) if self.config.mode in ("hybrid", "dense") else {}
+        lexical = self._lexical(query, allowed) if self.config.mode in ("hybrid", "bm25") else {}
+        fused = self._fuse(dense, lexical)
+        hits = tuple(
+            Hit(chunk=self.index.chunks[i], document=self.index.documents[self.index.chunks[i].doc_id], score=score,
+                dense_score=dense.get(i), lexical_score=lexical.get(i))
+            for i, score in fused[:k]
+        )
+        return Retrieval(hits=hits, query=query, expansions=expansions, history_intent=history, as_of=as_of)
+
+    def _dense(self, query: str, allowed: set[str]) -> dict[int, float]:
+        vector = self.embedder.encode_query(query).tolist()
+        results = self.index.vectorstore.similarity_search_by_vector_with_relevance_scores(vector, k=CANDIDATES * 2)
+        scores: dict[int, float] = {}
+        for doc, relevance in results:
+            i = self.position.get(str(doc.id))
+            if i is not None and self.index.chunks[i].doc_id in allowed and len(scores) < CANDIDATES:
+                scores[i] = float(relevance)
+        return scores
+
+    def _lexical(self, query: str, allowed: set[str]) -> dict[int, float]:
+        scores = self.bm25.scores(tokenize(query))
+        order = np.argsort(-scores)
+        out: dict[int, float] = {}
+        for i in order[: CANDIDATES * 3]:
+            if scores[i] <= 0 or len(out) >= CANDIDATES:
+                break
+            if self.index.chunks[int(i)].doc_id in allowed:
+                out[int(i)] = float(scores[i])
+        return out
+
+    def _fuse(self, dense: dict[int, float], lexical: dict[int, float]) -> list[tuple[int, float]]:
+        fused: dict[int, float] = {}
+        for weight, ranking in ((self.config.dense_weight, dense), (self.config.lexical_weight, lexical)):
+            for rank, i in enumerate(sorted(ranking, key=ranking.__getitem__, reverse=True)):
+                fused[i] = fused.get(i, 0.0) + weight / (RRF_K + rank + 1)
+        for i in fused:
+            kind = self.index.documents[self.index.chunks[i].doc_id].kind
+            fused[i] *= 1.0 + self.config.authority_weight * (AUTHORITY[kind] - AUTHORITY[Kind.PROJECT_NOTE])
+        return sorted(fused.items(), key=lambda item: item[1], reverse=True)
+
+    def chunks_of(self, doc_id: str, article_no: int | None) -> list[Chunk]:
+        return self.index.by_article.get((doc_id, article_no), [])

@@ -1,0 +1,90 @@
+"""Chunking along the legal structure, on every real regulation file and on edge cases."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.chunking import MAX_ARTICLE_CHARS, chinese_number, chunk_document, split_articles, split_long
+from assistant.corpus import scan_corpus
+from assistant.models import Document, Kind
+from tests.fixtures import require_shared
+
+
+@pytest.fixture(scope="module")
+def shared_docs() -> list[Document]:
+    return list(scan_corpus([require_shared()]).documents)
+
+
+@pytest.mark.parametrize(("text", "n"), [("一", 1), ("十", 10), ("十二", 12), ("二十九", 29), ("八十", 80),
+                                         ("一百零三", 103), ("12", 12)])
+def test_chinese_numbers(text: str, n: int) -> None:
+    assert chinese_number(text) == n
+
+
+def test_each_regulation_yields_exactly_its_header_article_count(shared_docs: list[Document]) -> None:
+    regulations = [d for d in shared_docs if d.doc_id.startswith("regulations/")]
+    assert len(regulations) >= 13
+    for doc in regulations:
+        chunks = chunk_document(doc)
+        articles = sorted({c.article_no for c in chunks if c.article_no is not None})
+        assert doc.expected_articles, doc.doc_id
+        assert articles == list(range(1, doc.expected_articles + 1)), doc.doc_id
+        # every regulation chunk is an article (or a part of one), except an explicit annex after the last article
+        assert all(c.article_no is not None or c.annex for c in chunks), doc.doc_id
+        assert all(c.article_no is None for c in chunks if c.annex)
+
+
+def test_chunks_never_span_two_articles_and_quote_the_document_verbatim(shared_docs: list[Document]) -> None:
+    for doc in shared_docs:
+        for chunk in chunk_document(doc):
+            assert chunk.text in doc.body, chunk.chunk_id
+            if chunk.article_no is not None:
+                later = f"第{chunk.article_no + 1}条"
+                assert not any(line.startswith(later) for line in chunk.text.splitlines()[1:]), chunk.chunk_id
+
+
+def test_long_articles_are_split_with_their_header_repeated(shared_docs: list[Document]) -> None:
+    parts = [c for d in shared_docs if d.doc_id.startswith("regulations/") for c in chunk_document(d) if c.part > 0 and not c.annex]
+    assert parts, "the corpus has articles longer than the window"
+    for chunk in parts:
+        assert f"第{chunk.article_no}条" in chunk.embed_text.splitlines()[0]
+        assert len(chunk.text) <= MAX_ARTICLE_CHARS
+
+
+def test_title_path_names_document_chapter_and_article(shared_docs: list[Document]) -> None:
+    doc = next(d for d in shared_docs if d.doc_id == "regulations/cybersecurity-law-2025.zh.md")
+    art26 = next(c for c in chunk_document(doc) if c.article_no == 26)
+    assert art26.title_path.startswith("《中华人民共和国网络安全法》 › 第三章")
+    assert art26.title_path.endswith("第26条")
+
+
+def test_cross_reference_at_line_start_is_not_an_article() -> None:
+    body = "第一条 总则。\n\n第二条 依照规定。\n第一条所称的事项，适用本条。\n\n第三条 施行。"
+    articles = split_articles(body)
+    assert [a[0] for a in articles] == [1, 2, 3]
+    assert "第一条所称" in articles[1][2]
+
+
+def test_split_long_keeps_text_verbatim() -> None:
+    text = "甲" * 300 + "。" + "乙" * 300 + "；" + "丙" * 100 + "。"
+    parts = split_long(text, 450)
+    assert len(parts) == 2 and all(p in text for p in parts) and "".join(parts) == text
+
+
+def test_faq_question_blocks_stay_whole(shared_docs: list[Document]) -> None:
+    guides = [d for d in shared_docs if d.kind == Kind.PROVIDER_GUIDE and "\n### " in d.body]
+    assert guides
+    for doc in guides:
+        for chunk in chunk_document(doc):
+            if chunk.text.startswith("### "):
+                # the block ends where the next heading starts: the answer stays with its question
+                start = doc.body.index(chunk.text)
+                rest = doc.body[start + len(chunk.text):].lstrip()
+                assert rest == "" or rest.startswith("#"), chunk.chunk_id
+
+
+def test_chunk_ids_are_stable_and_content_sensitive(shared_docs: list[Document]) -> None:
+    doc = shared_docs[0]
+    first, second = chunk_document(doc), chunk_document(doc)
+    assert [c.chunk_id for c in first] == [c.chunk_id for c in second]
+    assert len({c.chunk_id for c in first}) == len(first)

@@ -1,0 +1,188 @@
+"""The evaluation dataset loader and the shipped question set (evals/datasets/faq.jsonl)."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from assistant.errors import AssistantError
+from assistant.evaluation.dataset import ContextRef, DatasetError, EvalItem, load_dataset
+from assistant.evaluation.metrics import parse_chinese_numeral
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+FAQ = PROJECT_ROOT / "evals" / "datasets" / "faq.jsonl"
+SHARED_CORPUS = PROJECT_ROOT.parent / "shared" / "corpus"
+NOTE_INSTRUMENTS = {
+    "miit-order-42", "telecom-catalogue", "negative-list-2024", "miit-2015-ecommerce-notice",
+    "miit-2024-pilot-notice", "miit-2023-app-filing-notice", "miit-2017-domain-notice", "miit-order-43",
+    "miit-order-68",
+}
+ARTICLE_LINE = re.compile(r"^第([零〇一二两三四五六七八九十百千]+)条", re.MULTILINE)
+
+
+def make_row(**overrides: object) -> dict:
+    row: dict = {
+        "id": "faq-001",
+        "user_input": "Does my blog need Bei'an?",
+        "reference": "Yes. Non-commercial services need a filing.",
+        "verdict": "Yes",
+        "key_facts": ["Yes, a filing is required", "Individuals can file", "Filing system for free services"],
+        "reference_context_ids": [{"doc_id": "regulations/x.zh.md", "article_no": 5},
+                                  {"doc_id": "notes/instrument-miit-order-42.yml", "article_no": None}],
+        "tags": {"topic": "filing-scope", "difficulty": "easy", "language": "en", "split": "dev"},
+    }
+    row.update(overrides)
+    return row
+
+
+def write_lines(tmp_path: Path, lines: list[str]) -> Path:
+    path = tmp_path / "set.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def dump(row: dict) -> str:
+    return json.dumps(row, ensure_ascii=False)
+
+
+# ---------------------------------------------------------------- loader
+
+def test_loads_items_into_frozen_records(tmp_path: Path) -> None:
+    second = make_row(id="faq-002", verdict=None, reference_context_ids=[], as_of="2020-06-01",
+                      tags={"topic": "out-of-scope", "difficulty": "easy", "language": "zh", "split": "test"})
+    items = load_dataset(write_lines(tmp_path, [dump(make_row()), dump(second)]))
+
+    assert [i.id for i in items] == ["faq-001", "faq-002"]
+    first = items[0]
+    assert isinstance(first, EvalItem)
+    assert first.reference_context_ids == (ContextRef("regulations/x.zh.md", 5),
+                                           ContextRef("notes/instrument-miit-order-42.yml", None))
+    assert first.key_facts[0] == "Yes, a filing is required"
+    assert first.as_of is None and not first.should_abstain
+    assert items[1].as_of == date(2020, 6, 1) and items[1].should_abstain
+    with pytest.raises(AttributeError):
+        first.id = "other"  # type: ignore[misc]
+
+
+def test_split_filter(tmp_path: Path) -> None:
+    test_row = make_row(id="faq-002", tags={"topic": "t", "difficulty": "hard", "language": "zh", "split": "test"})
+    path = write_lines(tmp_path, [dump(make_row()), dump(test_row)])
+    assert [i.id for i in load_dataset(path, split="dev")] == ["faq-001"]
+    assert [i.id for i in load_dataset(path, split="test")] == ["faq-002"]
+    assert len(load_dataset(path)) == 2
+
+
+def test_unknown_split_argument_is_an_error(tmp_path: Path) -> None:
+    path = write_lines(tmp_path, [dump(make_row())])
+    with pytest.raises(DatasetError, match="Expected one of: dev, test"):
+        load_dataset(path, split="train")
+
+
+def test_dataset_error_is_an_assistant_error() -> None:
+    assert issubclass(DatasetError, AssistantError)
+
+
+def test_missing_file_names_the_path(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match="nope.jsonl"):
+        load_dataset(tmp_path / "nope.jsonl")
+
+
+def _without(key: str) -> dict:
+    row = make_row()
+    del row[key]
+    return row
+
+
+BAD_LINES = {
+    "invalid json": ('{"id": "faq-002", ', "invalid JSON"),
+    "not an object": ("[1, 2]", "expected a JSON object"),
+    "missing field": (dump(_without("reference")), "missing field(s): reference"),
+    "unknown field": (dump(make_row(id="faq-002", answer="x")), "unknown field(s): answer"),
+    "key_facts not a list": (dump(make_row(id="faq-002", key_facts="one fact")), "key_facts"),
+    "verdict wrong type": (dump(make_row(id="faq-002", verdict=3)), "verdict"),
+    "article_no string": (dump(make_row(id="faq-002", reference_context_ids=[{"doc_id": "a", "article_no": "5"}])),
+                          "article_no"),
+    "article_no bool": (dump(make_row(id="faq-002", reference_context_ids=[{"doc_id": "a", "article_no": True}])),
+                        "article_no"),
+    "ref missing key": (dump(make_row(id="faq-002", reference_context_ids=[{"doc_id": "a"}])), "doc_id and article_no"),
+    "bad split": (dump(make_row(id="faq-002", tags={"topic": "t", "difficulty": "easy", "language": "en",
+                                                    "split": "train"})), "tags.split"),
+    "bad language": (dump(make_row(id="faq-002", tags={"topic": "t", "difficulty": "easy", "language": "fr",
+                                                       "split": "dev"})), "tags.language"),
+    "missing tag": (dump(make_row(id="faq-002", tags={"topic": "t", "language": "en", "split": "dev"})),
+                    "tags: missing field(s): difficulty"),
+    "bad as_of": (dump(make_row(id="faq-002", as_of="2020/06/01")), "as_of"),
+    "duplicate id": (dump(make_row()), "duplicate id 'faq-001' (first on line 1)"),
+    "blank line": ("   ", "blank line"),
+}
+
+
+@pytest.mark.parametrize("bad_line, expected", BAD_LINES.values(), ids=BAD_LINES.keys())
+def test_bad_line_names_file_and_line(tmp_path: Path, bad_line: str, expected: str) -> None:
+    path = write_lines(tmp_path, [dump(make_row()), bad_line, dump(make_row(id="faq-003"))])
+    with pytest.raises(DatasetError) as excinfo:
+        load_dataset(path)
+    message = str(excinfo.value)
+    assert f"{path}:2:" in message
+    assert expected in message
+
+
+# ---------------------------------------------------------------- the shipped question set
+
+@pytest.fixture(scope="module")
+def faq_items() -> list[EvalItem]:
+    return load_dataset(FAQ)
+
+
+@cache
+def articles_of(doc_id: str) -> frozenset[int]:
+    text = (SHARED_CORPUS / doc_id).read_text(encoding="utf-8")
+    return frozenset(parse_chinese_numeral(n) for n in ARTICLE_LINE.findall(text))
+
+
+def test_faq_size_splits_and_languages(faq_items: list[EvalItem]) -> None:
+    assert len(faq_items) >= 80
+    assert {i.tags.split for i in faq_items} == {"dev", "test"}
+    assert {i.tags.language for i in faq_items} == {"en", "zh"}
+    assert len({i.id for i in faq_items}) == len(faq_items)
+    dev = len(load_dataset(FAQ, split="dev"))
+    assert abs(dev - (len(faq_items) - dev)) <= len(faq_items) * 0.1
+
+
+def test_faq_out_of_scope_items_abstain(faq_items: list[EvalItem]) -> None:
+    out_of_scope = [i for i in faq_items if i.tags.topic == "out-of-scope"]
+    assert len(out_of_scope) >= 10
+    for item in out_of_scope:
+        assert item.verdict is None and item.reference_context_ids == (), item.id
+    for item in faq_items:
+        if item.tags.topic != "out-of-scope":
+            assert item.verdict and item.reference_context_ids, item.id
+
+
+def test_faq_items_are_complete(faq_items: list[EvalItem]) -> None:
+    for item in faq_items:
+        assert re.fullmatch(r"faq-\d{3}", item.id), item.id
+        assert 3 <= len(item.key_facts) <= 5, item.id
+    assert any(i.as_of is not None for i in faq_items)
+
+
+def test_faq_gold_sources_exist(faq_items: list[EvalItem]) -> None:
+    refs = {ref for item in faq_items for ref in item.reference_context_ids}
+    for ref in refs:
+        if ref.doc_id.startswith("notes/"):
+            match = re.fullmatch(r"notes/instrument-(.+)\.yml", ref.doc_id)
+            assert match and match.group(1) in NOTE_INSTRUMENTS, ref
+            assert ref.article_no is None, ref
+    if not SHARED_CORPUS.is_dir():
+        pytest.skip("shared corpus not found next to the project")
+    for ref in refs:
+        if ref.doc_id.startswith("notes/"):
+            continue
+        assert (SHARED_CORPUS / ref.doc_id).is_file(), ref
+        if ref.article_no is not None:
+            assert ref.article_no in articles_of(ref.doc_id), ref

@@ -1,0 +1,123 @@
+"""feedback.py against a real SQLite file in tmp_path."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.errors import FeedbackError
+from assistant.feedback import FEEDBACK_FILE, FeedbackStore, export_feedback
+from assistant.settings import Settings
+
+CITATIONS = [{"n": 1, "doc_id": "regulations/a.zh.md", "article_no": 5, "title": "互联网信息服务管理办法"}]
+
+
+def add_two(store: FeedbackStore) -> None:
+    store.add(rating="like", question="Does my personal blog need Bei'an?", answer="**Yes** [1]",
+              citations=CITATIONS, mode="extractive", corpus_version="2026-11-28", language="en")
+    store.add(rating="dislike", question="外资可以持有ICP许可证吗？", answer="**视情况而定**", citations=[],
+              mode="extractive", corpus_version="2026-11-28", comment="  没有引用条文 ", language="zh",
+              as_of="2025-01-01")
+
+
+def test_add_and_read_back(tmp_path: Path) -> None:
+    store = FeedbackStore(tmp_path / "data" / FEEDBACK_FILE)
+    record = store.add(rating="like", question="q", answer="a", citations=CITATIONS, corpus_version="v1")
+    assert record.id == 1
+    [stored] = store.all()
+    assert stored == record
+    assert stored.citations == CITATIONS
+    assert stored.created_at.endswith("+00:00")
+
+
+def test_records_survive_reopen(tmp_path: Path) -> None:
+    path = tmp_path / FEEDBACK_FILE
+    add_two(FeedbackStore(path))
+    reopened = FeedbackStore(path).all()
+    assert [r.rating for r in reopened] == ["like", "dislike"]
+    assert reopened[1].comment == "没有引用条文"
+    assert reopened[1].question == "外资可以持有ICP许可证吗？"
+    assert reopened[1].as_of == "2025-01-01"
+
+
+def test_unknown_rating_is_refused_and_nothing_stored(tmp_path: Path) -> None:
+    store = FeedbackStore(tmp_path / FEEDBACK_FILE)
+    with pytest.raises(FeedbackError, match="Expected one of: like, dislike"):
+        store.add(rating="meh", question="q", answer="a")
+    assert store.all() == []
+
+
+def test_export_csv(tmp_path: Path) -> None:
+    store = FeedbackStore(tmp_path / FEEDBACK_FILE)
+    add_two(store)
+    target = tmp_path / "out.csv"
+    assert store.export(target, "csv") == 2
+    with target.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["rating"] for r in rows] == ["like", "dislike"]
+    assert json.loads(rows[0]["citations"]) == CITATIONS
+    assert rows[1]["question"] == "外资可以持有ICP许可证吗？"
+    assert rows[0]["corpus_version"] == "2026-11-28"
+
+
+def test_export_jsonl(tmp_path: Path) -> None:
+    store = FeedbackStore(tmp_path / FEEDBACK_FILE)
+    add_two(store)
+    target = tmp_path / "out.jsonl"
+    assert store.export(target, "jsonl") == 2
+    lines = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
+    assert lines[0]["citations"] == CITATIONS
+    assert lines[1]["comment"] == "没有引用条文"
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_export_overwrites_existing_file(tmp_path: Path) -> None:
+    store = FeedbackStore(tmp_path / FEEDBACK_FILE)
+    add_two(store)
+    target = tmp_path / "out.jsonl"
+    target.write_text("old\n", encoding="utf-8")
+    store.export(target, "jsonl")
+    assert "old" not in target.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("target, message", [
+    ("", "is a directory"),
+    ("missing/out.csv", "directory does not exist"),
+    ("corpus/out.csv", "inside"),
+    ("corpus/notes/out.csv", "inside"),
+    (FEEDBACK_FILE, "inside"),
+])
+def test_export_refuses_bad_targets(tmp_path: Path, target: str, message: str) -> None:
+    (tmp_path / "corpus" / "notes").mkdir(parents=True)
+    store = FeedbackStore(tmp_path / FEEDBACK_FILE)
+    add_two(store)
+    with pytest.raises(FeedbackError, match=message):
+        store.export(tmp_path / target, "csv", forbidden=[tmp_path / "corpus"])
+    assert len(store.all()) == 2
+
+
+def test_export_refuses_unknown_format(tmp_path: Path) -> None:
+    store = FeedbackStore(tmp_path / FEEDBACK_FILE)
+    with pytest.raises(FeedbackError, match="Expected one of: csv, jsonl. Got: 'xml'"):
+        store.export(tmp_path / "out.xml", "xml")
+
+
+def test_export_feedback_uses_settings(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    settings = Settings(corpus_dirs=(corpus,), data_dir=tmp_path / "data")
+    add_two(FeedbackStore.from_settings(settings))
+    assert (tmp_path / "data" / FEEDBACK_FILE).is_file()
+    assert export_feedback(tmp_path / "out.jsonl", "jsonl", settings=settings) == 2
+    with pytest.raises(FeedbackError, match="inside"):
+        export_feedback(corpus / "out.csv", settings=settings)
+
+
+def test_unreadable_store_raises_feedback_error(tmp_path: Path) -> None:
+    path = tmp_path / FEEDBACK_FILE
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(FeedbackError, match="Cannot open the feedback store"):
+        FeedbackStore(path)

