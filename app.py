@@ -28,7 +28,7 @@ import gradio as gr
 from assistant.errors import AssistantError, FeedbackError, IndexMissingError
 from assistant.feedback import FeedbackStore
 from assistant.models import Answer
-from assistant.render import answer_json, answer_text, markdown_blocks, md_escape, sources_html
+from assistant.render import answer_json, answer_text, join_blocks, markdown_blocks, md_escape, sources_html
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -153,12 +153,22 @@ def error_message(exc: Exception) -> str:
     return f"⚠️ {text}"
 
 
-def _status_banner(backend: Backend) -> str:
+def _header(corpus: str) -> str:
+    return ("## ICP Assistant — China internet licensing Q&A / 互联网许可问答\n"
+            "Ask about ICP filing (备案), ICP licences (经营许可证), foreign ownership and related rules. "
+            f"Every answer cites the articles it relies on. *Corpus as of {md_escape(corpus or 'unknown')}; "
+            "not legal advice.*")
+
+
+def _status(backend: Backend, store_problem: str) -> tuple[str, Any]:
+    """Header and problem banner, computed at every page load so a fresh ``ingest`` shows without restart."""
+    problems = [store_problem] if store_problem else []
     try:
         backend.get()
     except AssistantError as exc:
-        return error_message(exc)
-    return ""
+        problems.insert(0, error_message(exc))
+    banner = "\n\n".join(problems)
+    return _header(backend.corpus_version()), gr.Markdown(banner, visible=bool(banner))
 
 
 def _new_state() -> dict[str, Any]:
@@ -195,10 +205,9 @@ def _respond(backend: Backend, question: str, messages: list[dict[str, Any]], st
     index = len(messages) - 1
     state = {"questions": [*state["questions"], question], "last": index,
              "answers": {**state["answers"], index: {**answer_json(answer, corpus), "corpus": corpus}}}
-    shown = ""
-    for block in markdown_blocks(answer):
-        shown = f"{shown}\n\n{block}" if shown else block
-        messages[-1] = {"role": "assistant", "content": shown}
+    blocks = markdown_blocks(answer)
+    for shown in range(1, len(blocks) + 1):
+        messages[-1] = {"role": "assistant", "content": join_blocks(blocks[:shown])}
         yield messages, gr.skip(), gr.skip(), gr.skip(), gr.skip()
         time.sleep(STREAM_DELAY_S)
     yield messages, sources_html(answer), answer_text(answer, corpus), state, gr.skip()
@@ -212,7 +221,7 @@ def _shown_error(messages: list[dict[str, Any]], state: dict[str, Any], text: st
 
 def _record(store: FeedbackStore | None, data: dict[str, Any] | None, liked: bool, comment: str) -> str:
     if data is None:
-        return "Ask a question first, then rate its answer."
+        return "There is no answer to rate yet: ask a question first."
     if store is None:
         return "⚠️ Feedback cannot be stored (see the message at the top)."
     try:
@@ -228,23 +237,19 @@ def _record(store: FeedbackStore | None, data: dict[str, Any] | None, liked: boo
 def build_app(settings: Settings, assistant: Any = None) -> gr.Blocks:
     """The chat UI. ``assistant`` defaults to ``Assistant.from_settings(settings)``, created on first use."""
     backend = Backend(settings, assistant)
-    banner = _status_banner(backend)
     store: FeedbackStore | None = None
+    store_problem = ""
     try:
         store = FeedbackStore.from_settings(settings)
     except FeedbackError as exc:
-        banner += f"\n\n⚠️ {md_escape(str(exc))}"
-    corpus = backend.corpus_version()
+        store_problem = f"⚠️ {md_escape(str(exc))}"
+    header_text, banner_update = _status(backend, store_problem)
     modes = list(MODES) if settings.llm_enabled else list(MODES)[:1]
 
     with gr.Blocks(title="ICP Assistant") as app:
-        gr.Markdown(
-            "## ICP Assistant — China internet licensing Q&A / 互联网许可问答\n"
-            "Ask about ICP filing (备案), ICP licences (经营许可证), foreign ownership and related rules. "
-            "Every answer cites the articles it relies on. "
-            f"*Corpus as of {md_escape(corpus or 'unknown')}; not legal advice.*"
-        )
-        gr.Markdown(banner, visible=bool(banner), elem_id="status-banner")
+        header = gr.Markdown(header_text)
+        banner = gr.Markdown(banner_update.value, visible=bool(banner_update.value), elem_id="status-banner")
+        app.load(lambda: _status(backend, store_problem), None, [header, banner])
         state = gr.State(_new_state())
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
@@ -264,7 +269,7 @@ def build_app(settings: Settings, assistant: Any = None) -> gr.Blocks:
                 with gr.Row():
                     like = gr.Button("Helpful", elem_id="like-btn", size="sm")
                     dislike = gr.Button("Not helpful", elem_id="dislike-btn", size="sm")
-                    comment = gr.Textbox(placeholder="Optional comment on the answer", show_label=False, scale=3,
+                    comment = gr.Textbox(placeholder="Optional comment on the last answer", show_label=False, scale=3,
                                          elem_id="feedback-comment")
                 feedback_status = gr.Markdown(elem_id="feedback-status")
                 with gr.Row():
@@ -300,8 +305,11 @@ def build_app(settings: Settings, assistant: Any = None) -> gr.Blocks:
 
         chatbot.like(rate_message, [state, comment], [feedback_status, comment])
 
-        copy.click(None, [ticket], None, js=COPY_JS).then(
-            lambda text: gr.Info("Copied the answer with its sources.") if text else None, [ticket], None)
+        def copied(text: str) -> None:
+            if text:
+                gr.Info("Copied the answer with its sources.", duration=3, title="Copied")
+
+        copy.click(None, [ticket], None, js=COPY_JS).then(copied, [ticket], None)
         new_chat.click(lambda: ([], sources_html(None), "", _new_state(), ""), None,
                        [chatbot, sources, ticket, state, feedback_status])
     return app

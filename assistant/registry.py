@@ -121,23 +121,24 @@ class Registry:
     def conflicts_for(self, doc_id: str) -> tuple[Conflict, ...]:
         return tuple(c for c in self.conflicts if c.doc == doc_id)
 
-    def outdated_reason(self, doc_id: str, article_no: int, lang: str = "en") -> str | None:
+    def _located(self, doc_id: str) -> tuple[Version, Instrument] | None:
         version = self.version_for(doc_id)
         instrument = self.instrument(version.instrument_id) if version else None
-        if version is None or instrument is None:
-            return None
-        for entry in instrument.outdated_articles:
-            if entry.version == version.version and article_no in entry.articles:
-                return entry.reason_zh if lang.startswith("zh") else entry.reason_en
-        return None
+        return (version, instrument) if version and instrument else None
+
+    def outdated_reason(self, doc_id: str, article_no: int, lang: str = "en") -> str | None:
+        """Why ``article_no`` of this text no longer states the law, or None."""
+        located = self._located(doc_id)
+        entries = located[1].outdated_articles if located else ()
+        return next((e.reason_zh if lang.startswith("zh") else e.reason_en for e in entries
+                     if located and e.version == located[0].version and article_no in e.articles), None)
 
     def renumbered_to(self, doc_id: str, article_no: int) -> int | None:
-        version = self.version_for(doc_id)
-        instrument = self.instrument(version.instrument_id) if version else None
-        if version is None or instrument is None:
-            return None
-        return next((r.to_article for r in instrument.renumbered
-                     if r.from_version == version.version and r.from_article == article_no), None)
+        """The article number ``article_no`` of this (older) text has in the newer version, or None."""
+        located = self._located(doc_id)
+        moves = located[1].renumbered if located else ()
+        return next((m.to_article for m in moves
+                     if located and m.from_version == located[0].version and m.from_article == article_no), None)
 
 
 @dataclass(frozen=True)
@@ -147,13 +148,6 @@ class Term:
     zh: tuple[str, ...]
     definition_en: str
     definition_zh: str
-
-
-@dataclass(frozen=True)
-class _Alias:
-    term: Term
-    lang: str  # "en" or "zh"
-    pattern: re.Pattern[str]
 
 
 def _alias_pattern(alias: str, lang: str) -> re.Pattern[str]:
@@ -166,36 +160,30 @@ def _alias_pattern(alias: str, lang: str) -> re.Pattern[str]:
 @dataclass(frozen=True)
 class Glossary:
     terms: tuple[Term, ...]
-    _aliases: tuple[_Alias, ...] = field(default=(), init=False, repr=False, compare=False)
+    _aliases: tuple[tuple[Term, str, re.Pattern[str]], ...] = field(default=(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        aliases = [_Alias(t, lang, _alias_pattern(a, lang)) for t in self.terms
-                   for lang, names in (("en", t.en), ("zh", t.zh)) for a in names]
-        object.__setattr__(self, "_aliases", tuple(aliases))  # compiled once; the record stays frozen
+        aliases = tuple((t, lang, _alias_pattern(a, lang)) for t in self.terms
+                        for lang, names in (("en", t.en), ("zh", t.zh)) for a in names)
+        object.__setattr__(self, "_aliases", aliases)  # compiled once; the record stays frozen
 
-    def _matches(self, text: str) -> list[tuple[int, int, _Alias]]:
-        found = [(m.start(), m.end(), a) for a in self._aliases for m in a.pattern.finditer(text)]
-        found.sort(key=lambda f: (f[0] - f[1], f[0]))  # longest first, then leftmost
-        kept: list[tuple[int, int, _Alias]] = []
-        for start, end, alias in found:
-            if end > start and all(end <= s or start >= e for s, e, _ in kept):
-                kept.append((start, end, alias))
-        return sorted(kept, key=lambda f: f[0])
+    def _matches(self, text: str) -> list[tuple[Term, str]]:
+        """Non-overlapping (term, language) matches in text order; longer matches win over shorter ones."""
+        found = [(m.start(), m.end(), t, lang) for t, lang, p in self._aliases for m in p.finditer(text)]
+        kept: list[tuple[int, int, Term, str]] = []
+        for start, end, term, lang in sorted(found, key=lambda f: (f[0] - f[1], f[0])):
+            if end > start and all(end <= s or start >= e for s, e, _, _ in kept):
+                kept.append((start, end, term, lang))
+        return [(term, lang) for _, _, term, lang in sorted(kept, key=lambda f: f[0])]
 
     def find(self, text: str) -> list[Term]:
         """Terms mentioned in ``text``, in order of appearance, each once."""
-        terms: dict[str, Term] = {}
-        for _, _, alias in self._matches(text):
-            terms.setdefault(alias.term.id, alias.term)
-        return list(terms.values())
+        return list({term.id: term for term, _ in self._matches(text)}.values())
 
     def expand(self, text: str) -> list[str]:
         """The zh aliases of terms matched in English and the en aliases of terms matched in Chinese."""
-        out: dict[str, None] = {}
-        for _, _, alias in self._matches(text):
-            for name in alias.term.zh if alias.lang == "en" else alias.term.en:
-                out.setdefault(name, None)
-        return list(out)
+        names = [n for term, lang in self._matches(text) for n in (term.zh if lang == "en" else term.en)]
+        return list(dict.fromkeys(names))
 
 
 class _Reader:

@@ -156,11 +156,11 @@ def markdown_blocks(answer: Answer) -> list[str]:
 
 def answer_markdown(answer: Answer) -> str:
     """Verdict in bold first, points as bullets with linked [n] markers, notices in italics, then sources."""
-    return _join_blocks(markdown_blocks(answer))
+    return join_blocks(markdown_blocks(answer))
 
 
-def _join_blocks(blocks: list[str]) -> str:
-    # Bullets stay one list; every other block is its own paragraph.
+def join_blocks(blocks: list[str]) -> str:
+    """Markdown from blocks: consecutive bullets stay one list, every other block is its own paragraph."""
     out = ""
     for block in blocks:
         if out:
