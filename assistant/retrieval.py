@@ -108,10 +108,11 @@ class HybridRetriever:
         vector = self.embedder.encode_query(query).tolist()
         results = self.index.vectorstore.similarity_search_by_vector_with_relevance_scores(vector, k=CANDIDATES * 2)
         scores: dict[int, float] = {}
-        for doc, relevance in results:
+        # Despite its name this returns Chroma's distance; the collections use cosine space.
+        for doc, distance in results:
             i = self.position.get(str(doc.id))
             if i is not None and self.index.chunks[i].doc_id in allowed and len(scores) < CANDIDATES:
-                scores[i] = float(relevance)
+                scores[i] = 1.0 - float(distance)
         return scores
 
     def _lexical(self, query: str, allowed: set[str]) -> dict[int, float]:
