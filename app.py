@@ -160,15 +160,14 @@ def _header(corpus: str) -> str:
             "not legal advice.*")
 
 
-def _status(backend: Backend, store_problem: str) -> tuple[str, Any]:
-    """Header and problem banner, computed at every page load so a fresh ``ingest`` shows without restart."""
+def _status(backend: Backend, store_problem: str) -> tuple[str, str]:
+    """Header and problem banner (Markdown), computed at every page load: a fresh ``ingest`` shows at once."""
     problems = [store_problem] if store_problem else []
     try:
         backend.get()
     except AssistantError as exc:
         problems.insert(0, error_message(exc))
-    banner = "\n\n".join(problems)
-    return _header(backend.corpus_version()), gr.Markdown(banner, visible=bool(banner))
+    return _header(backend.corpus_version()), "\n\n".join(problems)
 
 
 def _new_state() -> dict[str, Any]:
@@ -243,13 +242,18 @@ def build_app(settings: Settings, assistant: Any = None) -> gr.Blocks:
         store = FeedbackStore.from_settings(settings)
     except FeedbackError as exc:
         store_problem = f"⚠️ {md_escape(str(exc))}"
-    header_text, banner_update = _status(backend, store_problem)
+    header_text, banner_text = _status(backend, store_problem)
     modes = list(MODES) if settings.llm_enabled else list(MODES)[:1]
 
     with gr.Blocks(title="ICP Assistant") as app:
         header = gr.Markdown(header_text)
-        banner = gr.Markdown(banner_update.value, visible=bool(banner_update.value), elem_id="status-banner")
-        app.load(lambda: _status(backend, store_problem), None, [header, banner])
+        banner = gr.Markdown(banner_text, visible=bool(banner_text), elem_id="status-banner")
+
+        def refresh_status() -> tuple[str, Any]:
+            text, problems = _status(backend, store_problem)
+            return text, gr.Markdown(problems, visible=bool(problems))
+
+        app.load(refresh_status, None, [header, banner])
         state = gr.State(_new_state())
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
@@ -259,7 +263,8 @@ def build_app(settings: Settings, assistant: Any = None) -> gr.Blocks:
                     question = gr.Textbox(placeholder="Type your question (English or 中文) and press Enter",
                                           show_label=False, scale=5, elem_id="question", autofocus=True)
                     send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask-btn")
-                gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question], label="Examples / 示例")
+                examples = gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question],
+                                       label="Examples: click one to ask it / 示例：点击即可提问")
                 with gr.Accordion("Options / 选项", open=False), gr.Row():
                     language = gr.Radio(list(LANGUAGES), value="Auto", label="Answer language")
                     mode = gr.Radio(modes, value=modes[0], label="Answer mode",
@@ -289,6 +294,7 @@ def build_app(settings: Settings, assistant: Any = None) -> gr.Blocks:
         ask_outputs = [chatbot, sources, ticket, state, question]
         question.submit(respond, ask_inputs, ask_outputs)
         send.click(respond, ask_inputs, ask_outputs)
+        examples.load_input_event.then(respond, ask_inputs, ask_outputs)  # one click asks the example
 
         def rate_last(st: dict[str, Any], text: str, liked: bool) -> tuple[str, str]:
             last = st["last"]

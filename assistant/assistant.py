@@ -14,9 +14,10 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from .compose import Composer, ComposerConfig
+from .compose import MIN_DENSE, Composer, ComposerConfig
 from .embeddings import Embedder, make_embedder
-from .index import IndexStore, LoadedIndex
+from .errors import StoreUnavailableError
+from .index import IndexStore, LoadedIndex, is_unreachable, unreachable_message
 from .models import Answer
 from .registry import Glossary, load_glossary
 from .retrieval import HybridRetriever, RetrievalConfig
@@ -70,7 +71,8 @@ class Assistant:
         self.index = index
         self.retriever = HybridRetriever(index, embedder, glossary,
                                          retrieval_config or RetrievalConfig(mode=settings.retrieval))
-        self.composer = Composer(index.documents, self.retriever.chunks_of, composer_config)
+        self.composer = Composer(self.retriever.resolver,
+                                 composer_config or ComposerConfig(min_dense=MIN_DENSE[settings.embedding]))
         self.llm = None
         if settings.llm_enabled:
             from .llm import LLMAnswerer
@@ -109,7 +111,12 @@ class Assistant:
             query = f"{previous[-1]} {query}"
         if as_of is not None:
             notices.append(NOTICES["as_of"][lang].format(date=as_of.isoformat()))
-        retrieval = self.retriever.retrieve(query, as_of=as_of, k=self.settings.top_k)
+        try:
+            retrieval = self.retriever.retrieve(query, as_of=as_of, k=self.settings.top_k)
+        except Exception as exc:  # a Chroma server that went away mid-run: a named error, not an httpx traceback
+            if is_unreachable(exc):
+                raise StoreUnavailableError(unreachable_message(self.settings, exc)) from exc
+            raise
         retrieved_at = time.perf_counter()
         answer = self.composer.compose(cleaned, lang, retrieval)
         if mode == "llm" and self.llm is not None and not answer.abstained:

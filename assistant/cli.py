@@ -110,13 +110,16 @@ def _ask_batch(assistant: object, path: Path) -> int:
     from .render import answer_json
 
     assert isinstance(assistant, Assistant)
-    stream = sys.stdin if str(path) == "-" else path.open(encoding="utf-8")
+    try:  # bytes, decoded line by line: a line that is not UTF-8 is one error object, not the end of the batch
+        stream = sys.stdin.buffer if str(path) == "-" else path.open("rb")
+    except OSError as exc:
+        raise AssistantError(f"Cannot read the batch file {path}: {exc}") from exc
     with stream:
-        for lineno, line in enumerate(stream, 1):
-            if not line.strip():
+        for lineno, raw in enumerate(stream, 1):
+            if not raw.strip():
                 continue
             try:
-                item = json.loads(line)
+                item = json.loads(raw.decode("utf-8"))
                 if not isinstance(item, dict) or not isinstance(item.get("question"), str):
                     raise ValueError('expected an object with a string "question"')
                 as_of = date.fromisoformat(item["as_of"]) if item.get("as_of") else None

@@ -79,13 +79,17 @@ def scan_corpus(roots: Iterable[Path]) -> CorpusScan:
 
 
 def read_text(path: Path) -> str:
-    if path.is_symlink() and not path.resolve().is_file():
-        raise CorpusError("broken symbolic link")
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise CorpusError(f"file too large ({size:,} bytes; limit {MAX_FILE_BYTES:,})")
     try:
-        text = path.read_bytes().decode("utf-8")
+        if path.is_symlink() and not path.resolve().is_file():
+            raise CorpusError("broken symbolic link")
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise CorpusError(f"file too large ({size:,} bytes; limit {MAX_FILE_BYTES:,})")
+        data = path.read_bytes()
+    except (OSError, RuntimeError) as exc:  # RuntimeError: pathlib's "Symlink loop"
+        raise CorpusError(f"cannot read: {exc}") from exc
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise CorpusError(f"not valid UTF-8 (byte {exc.start})") from exc
     if "\x00" in text:

@@ -36,6 +36,11 @@ from .settings import Settings
 FORMAT_VERSION = 1
 BATCH = 64
 REBUILD_HINT = "Run `icp-assistant ingest --rebuild` to build it again."
+SERVER_HINT = (" (start it with `chroma run --path DIR --host HOST --port PORT`, or unset CHROMA_HOST to use the "
+               "embedded store)")
+# httpx's names: chromadb's HttpClient lets them through unwrapped.
+TRANSPORT_ERRORS = {"ConnectError", "ReadTimeout", "WriteTimeout", "PoolTimeout", "ConnectTimeout",
+                    "RemoteProtocolError", "ReadError", "WriteError"}
 
 
 @dataclass(frozen=True)
@@ -91,8 +96,25 @@ def make_client(settings: Settings) -> Any:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(settings.data_dir / "chroma"), settings=chroma_settings)
     except Exception as exc:  # chromadb raises bare ValueError/ConnectionError subclasses here
-        where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.server_mode else str(settings.data_dir)
-        raise StoreUnavailableError(f"Cannot open the Chroma store at {where}: {exc}") from exc
+        if settings.server_mode:
+            where = f"{settings.chroma_host}:{settings.chroma_port}"
+            raise StoreUnavailableError(f"Cannot open the Chroma store at {where}: {exc}{SERVER_HINT}") from exc
+        path = settings.data_dir / "chroma"
+        if "database" in str(exc).lower():  # SQLite: "file is not a database", "disk image is malformed"
+            raise IndexCorruptError(f"The Chroma store in {path} is damaged ({exc}). Move that folder away and run "
+                                    "`icp-assistant ingest` to build the index again.") from exc
+        raise StoreUnavailableError(f"Cannot open the Chroma store at {path}: {exc}") from exc
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """True for the transport errors a Chroma server that is down or gone away produces (httpx or OS level)."""
+    return isinstance(exc, (ConnectionError, OSError)) or type(exc).__name__ in TRANSPORT_ERRORS
+
+
+def unreachable_message(settings: Settings, exc: BaseException) -> str:
+    if settings.server_mode:
+        return f"The Chroma server at {settings.chroma_host}:{settings.chroma_port} does not answer: {exc}{SERVER_HINT}"
+    return f"The Chroma store in {settings.data_dir} cannot be used: {exc}"
 
 
 class IndexStore:
@@ -112,12 +134,9 @@ class IndexStore:
     def _call(self, fn: Callable[[], Any]) -> Any:
         try:
             return fn()
-        except (ConnectionError, OSError) as exc:
-            raise StoreUnavailableError(f"The Chroma server at {self.settings.chroma_host}:{self.settings.chroma_port} "
-                                        f"does not answer: {exc}") from exc
         except Exception as exc:
-            if type(exc).__name__ in {"ConnectError", "ReadTimeout", "RemoteProtocolError", "ConnectTimeout"}:
-                raise StoreUnavailableError(f"The Chroma server does not answer: {exc}") from exc
+            if is_unreachable(exc):
+                raise StoreUnavailableError(unreachable_message(self.settings, exc)) from exc
             raise
 
     def active(self) -> IndexInfo | None:
@@ -142,16 +161,23 @@ class IndexStore:
     def sync(self, documents: Sequence[Document], chunks: Sequence[Chunk], *, rebuild: bool = False,
              corpus_version: str = "", progress: Callable[[int, int], None] | None = None) -> IngestReport:
         """Make the active generation hold exactly ``chunks``; embed only what is new."""
+        # A server that goes away mid-ingest leaves the pointer on the old generation: report it by name.
+        return self._call(lambda: self._sync(documents, chunks, rebuild=rebuild, corpus_version=corpus_version,
+                                             progress=progress))
+
+    def _sync(self, documents: Sequence[Document], chunks: Sequence[Chunk], *, rebuild: bool,
+              corpus_version: str, progress: Callable[[int, int], None] | None) -> IngestReport:
         started = time.perf_counter()
         records = [(c.chunk_id, c.text, chunk_metadata(c, documents_by_id(documents))) for c in chunks]
         fingerprint = _fingerprint(records, self.embedder.model_id)
-        active = self.active()
+        active = self._readable_active()
         old_ids: set[str] = set()
         if active is not None and not rebuild:
-            old_ids = set(self._call(lambda: self.client.get_collection(active.collection).get(include=[])["ids"]))
+            old_ids = set(self.client.get_collection(active.collection).get(include=[])["ids"])
         new_ids = {r[0] for r in records}
         reusable = old_ids if active is not None and active.model_id == self.embedder.model_id else set()
-        if active is not None and not rebuild and active.fingerprint == fingerprint:
+        # Same fingerprint but other ids: chunks went missing from the collection; write a new generation.
+        if active is not None and not rebuild and active.fingerprint == fingerprint and old_ids == new_ids:
             self._drop_stray(keep=active.collection)
             return IngestReport(len(documents), len(records), 0, 0, len(records), 0,
                                 time.perf_counter() - started, active.collection)
@@ -176,6 +202,19 @@ class IndexStore:
         self._drop_stray(keep=name)
         return IngestReport(len(documents), len(records), len(new_ids - old_ids), len(old_ids - new_ids),
                             len(new_ids & old_ids), embedded, time.perf_counter() - started, name)
+
+    def _readable_active(self) -> IndexInfo | None:
+        """The pointer, or None when its generation cannot be reused (other format, collection gone or unreadable):
+        ingest then writes a whole new generation, which is what repairs such an index."""
+        try:
+            active = self.active()
+            if active is not None:
+                self.client.get_collection(active.collection).count()
+            return active
+        except Exception as exc:
+            if is_unreachable(exc):
+                raise
+            return None
 
     def _vectors(self, batch: list[tuple[str, str, dict]], cached: dict[str, list[float]]) -> list[list[float]]:
         todo = [r for r in batch if r[0] not in cached]

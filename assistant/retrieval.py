@@ -22,7 +22,7 @@ import numpy as np
 from .embeddings import Embedder
 from .index import LoadedIndex
 from .lexical import BM25Index, tokenize
-from .models import AUTHORITY, Chunk, Document, Hit, Kind, Status
+from .models import AUTHORITY, Chunk, Document, Hit, Kind, NoteCite, NoteStatement, Status
 from .registry import Glossary
 
 RRF_K = 60
@@ -40,14 +40,20 @@ class RetrievalConfig:
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
     authority_weight: float = 0.05  # fused-score bonus per authority step above project notes
-    expand: bool = True
+    expand: bool = True  # add the glossary's other-language terms to the lexical query
+    expand_dense: bool = False  # ... and to the dense query (measured: the alias lists blur the embedding)
 
 
 @dataclass(frozen=True)
 class Retrieval:
-    """Ranked hits plus what the composer needs to judge them."""
+    """Ranked hits plus what the composer needs to judge them.
+
+    ``routed`` is ``hits`` with, after every project-note hit, the chunks that note statement cites: the
+    notes route English questions to the Chinese articles they summarise.
+    """
 
     hits: tuple[Hit, ...]
+    routed: tuple[Hit, ...]
     query: str  # the expanded query that was searched
     expansions: tuple[str, ...]
     history_intent: bool
@@ -72,6 +78,37 @@ def applicable_versions(documents: dict[str, Document], as_of: date | None, hist
     return chosen
 
 
+def statement_of(hit: Hit) -> NoteStatement | None:
+    """The project-note statement a hit is a chunk of (None for other documents)."""
+    if hit.document.kind != Kind.PROJECT_NOTE:
+        return None
+    return next((s for s in hit.document.statements if s.id == hit.chunk.statement_id), None)
+
+
+class CiteResolver:
+    """Turns a note's citation into the chunks to quote: the article itself, or, for an instrument without
+    full text, the statement of its stand-in note (``notes/instrument-<id>.yml``) that covers the article."""
+
+    def __init__(self, index: LoadedIndex) -> None:
+        self.index = index
+
+    def resolve(self, cite: NoteCite, lang: str) -> tuple[list[Chunk], Document] | None:
+        if cite.doc:
+            chunks = self.index.by_article.get((cite.doc, cite.article), [])
+            return (chunks, self.index.documents[cite.doc]) if chunks else None
+        note_id = f"notes/instrument-{cite.instrument}.yml"
+        note = self.index.documents.get(note_id)
+        if note is None or not note.statements:
+            return None
+        match = next((s for s in note.statements if any(
+            c.instrument == cite.instrument and c.article == cite.article for c in s.cites)), None)
+        match = match or next((s for s in note.statements if any(c.instrument == cite.instrument for c in s.cites)),
+                              note.statements[0])
+        chunks = sorted((c for c in self.index.by_article.get((note_id, None), []) if c.statement_id == match.id),
+                        key=lambda c: c.language != lang)
+        return (chunks[:1], note) if chunks else None
+
+
 class HybridRetriever:
     """Dense + BM25 over one loaded index generation."""
 
@@ -83,6 +120,7 @@ class HybridRetriever:
         self.config = config or RetrievalConfig()
         self.bm25 = BM25Index(index.tokens)
         self.position = {c.chunk_id: i for i, c in enumerate(index.chunks)}
+        self.resolver = CiteResolver(index)
 
     def expand(self, question: str) -> tuple[str, ...]:
         if not (self.config.expand and self.glossary):
@@ -94,7 +132,8 @@ class HybridRetriever:
         query = " ".join([question, *expansions])
         history = bool(HISTORY.search(question)) or as_of is not None
         allowed = applicable_versions(self.index.documents, as_of, history)
-        dense = self._dense(query, allowed) if self.config.mode in ("hybrid", "dense") else {}
+        dense_query = query if self.config.expand_dense else question
+        dense = self._dense(dense_query, allowed) if self.config.mode in ("hybrid", "dense") else {}
         lexical = self._lexical(query, allowed) if self.config.mode in ("hybrid", "bm25") else {}
         fused = self._fuse(dense, lexical)
         hits = tuple(
@@ -102,7 +141,20 @@ class HybridRetriever:
                 dense_score=dense.get(i), lexical_score=lexical.get(i))
             for i, score in fused[:k]
         )
-        return Retrieval(hits=hits, query=query, expansions=expansions, history_intent=history, as_of=as_of)
+        return Retrieval(hits=hits, routed=self.route(hits, allowed), query=query, expansions=expansions,
+                         history_intent=history, as_of=as_of)
+
+    def route(self, hits: tuple[Hit, ...], allowed: set[str]) -> tuple[Hit, ...]:
+        routed: dict[str, Hit] = {}
+        for hit in hits:
+            routed.setdefault(hit.chunk.chunk_id, hit)
+            statement = statement_of(hit)
+            for cite in statement.cites if statement else ():
+                resolved = self.resolver.resolve(cite, hit.chunk.language)
+                if resolved and resolved[1].doc_id in allowed:
+                    for chunk in resolved[0]:
+                        routed.setdefault(chunk.chunk_id, Hit(chunk=chunk, document=resolved[1], score=hit.score))
+        return tuple(routed.values())
 
     def _dense(self, query: str, allowed: set[str]) -> dict[int, float]:
         vector = self.embedder.encode_query(query).tolist()
@@ -135,6 +187,3 @@ class HybridRetriever:
             kind = self.index.documents[self.index.chunks[i].doc_id].kind
             fused[i] *= 1.0 + self.config.authority_weight * (AUTHORITY[kind] - AUTHORITY[Kind.PROJECT_NOTE])
         return sorted(fused.items(), key=lambda item: item[1], reverse=True)
-
-    def chunks_of(self, doc_id: str, article_no: int | None) -> list[Chunk]:
-        return self.index.by_article.get((doc_id, article_no), [])

