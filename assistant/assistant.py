@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from .compose import MIN_DENSE, Composer, ComposerConfig
+from .compose import Composer, ComposerConfig
 from .embeddings import Embedder, make_embedder
 from .errors import StoreUnavailableError
 from .index import IndexStore, LoadedIndex, is_unreachable, unreachable_message
@@ -72,7 +72,7 @@ class Assistant:
         self.retriever = HybridRetriever(index, embedder, glossary,
                                          retrieval_config or RetrievalConfig(mode=settings.retrieval))
         self.composer = Composer(self.retriever.resolver,
-                                 composer_config or ComposerConfig(min_dense=MIN_DENSE[settings.embedding]))
+                                 composer_config or ComposerConfig.for_backend(settings.embedding))
         self.llm = None
         if settings.llm_enabled:
             from .llm import LLMAnswerer

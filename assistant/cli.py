@@ -125,7 +125,7 @@ def _ask_batch(assistant: object, path: Path) -> int:
                 as_of = date.fromisoformat(item["as_of"]) if item.get("as_of") else None
                 out = answer_json(assistant.ask(item["question"], as_of=as_of), assistant.corpus_version)
                 out = {"id": item.get("id", lineno), **out}
-            except (ValueError, AssistantError) as exc:
+            except (ValueError, TypeError, AssistantError) as exc:  # TypeError: e.g. "as_of": 20240301
                 out = {"id": lineno, "line": lineno, "error": f"{path}:{lineno}: {exc}"}
             print(json.dumps(out, ensure_ascii=False), flush=True)
     return 0

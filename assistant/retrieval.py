@@ -58,6 +58,7 @@ class Retrieval:
     expansions: tuple[str, ...]
     history_intent: bool
     as_of: date | None
+    known_terms: tuple[str, ...] = ()  # the question's own words that occur anywhere in the corpus
 
 
 def applicable_versions(documents: dict[str, Document], as_of: date | None, history: bool) -> set[str]:
@@ -141,8 +142,9 @@ class HybridRetriever:
                 dense_score=dense.get(i), lexical_score=lexical.get(i))
             for i, score in fused[:k]
         )
+        known = tuple(t for t in tokenize(question) if t in self.bm25.vocab)
         return Retrieval(hits=hits, routed=self.route(hits, allowed), query=query, expansions=expansions,
-                         history_intent=history, as_of=as_of)
+                         history_intent=history, as_of=as_of, known_terms=known)
 
     def route(self, hits: tuple[Hit, ...], allowed: set[str]) -> tuple[Hit, ...]:
         routed: dict[str, Hit] = {}
