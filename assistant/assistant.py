@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 import unicodedata
 from collections.abc import Sequence
@@ -24,6 +25,7 @@ from .retrieval import HybridRetriever, RetrievalConfig
 from .settings import Settings
 
 GLOSSARY_FILE = "glossary.yml"
+REFRESH_S = 30.0  # how often a running assistant checks whether an ingest swapped the index generation
 # Instructions aimed at a model are not part of the question: they must not steer what is cited.
 INJECTION = re.compile(
     r"(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+|the\s+|your\s+|my\s+|previous\s+|prior\s+|above\s+)*"
@@ -68,11 +70,12 @@ class Assistant:
     def __init__(self, settings: Settings, index: LoadedIndex, embedder: Embedder, glossary: Glossary | None,
                  retrieval_config: RetrievalConfig | None = None, composer_config: ComposerConfig | None = None) -> None:
         self.settings = settings
-        self.index = index
-        self.retriever = HybridRetriever(index, embedder, glossary,
-                                         retrieval_config or RetrievalConfig(mode=settings.retrieval))
-        self.composer = Composer(self.retriever.resolver,
-                                 composer_config or ComposerConfig.for_backend(settings.embedding))
+        self._embedder, self._glossary = embedder, glossary
+        self._configs = (retrieval_config, composer_config)
+        self._store: IndexStore | None = None
+        self._lock = threading.Lock()
+        self._checked_at = time.monotonic()
+        self._engine = self._build(index)
         self.llm = None
         if settings.llm_enabled:
             from .llm import LLMAnswerer
@@ -84,6 +87,45 @@ class Assistant:
         embedder = make_embedder(settings)
         index = IndexStore(settings, embedder).load()
         return cls(settings, index, embedder, find_glossary(settings.corpus_dirs), **configs)  # type: ignore[arg-type]
+
+    def _build(self, index: LoadedIndex) -> tuple[LoadedIndex, HybridRetriever, Composer]:
+        retrieval_config, composer_config = self._configs
+        retriever = HybridRetriever(index, self._embedder, self._glossary,
+                                    retrieval_config or RetrievalConfig(mode=self.settings.retrieval))
+        composer = Composer(retriever.resolver, composer_config or ComposerConfig.for_backend(self.settings.embedding))
+        return index, retriever, composer
+
+    # One tuple, swapped whole: a question never mixes two generations.
+    @property
+    def index(self) -> LoadedIndex:
+        return self._engine[0]
+
+    @property
+    def retriever(self) -> HybridRetriever:
+        return self._engine[1]
+
+    @property
+    def composer(self) -> Composer:
+        return self._engine[2]
+
+    def refresh(self, *, force: bool = False) -> bool:
+        """Load the generation the index pointer names if an ingest swapped it since this one was loaded.
+
+        Checked at most every ``REFRESH_S`` seconds (one pointer read), or now with ``force``. An ingest drops
+        the generation it replaced, so a long-running app must follow the pointer. True when it reloaded.
+        """
+        now = time.monotonic()
+        if not force and now - self._checked_at < REFRESH_S:
+            return False
+        with self._lock:
+            self._checked_at = now
+            if self._store is None:
+                self._store = IndexStore(self.settings, self._embedder)
+            active = self._store.active()
+            if active is None or active.collection == self.index.info.collection:
+                return False
+            self._engine = self._build(self._store.load())
+            return True
 
     @property
     def corpus_version(self) -> str:
@@ -112,13 +154,21 @@ class Assistant:
         if as_of is not None:
             notices.append(NOTICES["as_of"][lang].format(date=as_of.isoformat()))
         try:
-            retrieval = self.retriever.retrieve(query, as_of=as_of, k=self.settings.top_k)
+            self.refresh()
+            _, retriever, composer = self._engine
+            try:
+                retrieval = retriever.retrieve(query, as_of=as_of, k=self.settings.top_k)
+            except Exception:
+                if not self.refresh(force=True):  # the generation was dropped by an ingest: load the new one
+                    raise
+                _, retriever, composer = self._engine
+                retrieval = retriever.retrieve(query, as_of=as_of, k=self.settings.top_k)
         except Exception as exc:  # a Chroma server that went away mid-run: a named error, not an httpx traceback
             if is_unreachable(exc):
                 raise StoreUnavailableError(unreachable_message(self.settings, exc)) from exc
             raise
         retrieved_at = time.perf_counter()
-        answer = self.composer.compose(cleaned, lang, retrieval)
+        answer = composer.compose(cleaned, lang, retrieval)
         if mode == "llm" and self.llm is not None and not answer.abstained:
             answer = self.llm.rewrite(answer, retrieval)
         answer = replace(answer, notices=tuple(notices) + answer.notices)

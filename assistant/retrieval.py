@@ -59,6 +59,8 @@ class Retrieval:
     history_intent: bool
     as_of: date | None
     known_terms: tuple[str, ...] = ()  # the question's own words that occur anywhere in the corpus
+    # best dense similarity of an out-of-scope note statement minus that of an in-scope one (None: no dense)
+    scope_margin: float | None = None
 
 
 def applicable_versions(documents: dict[str, Document], as_of: date | None, history: bool) -> set[str]:
@@ -136,15 +138,23 @@ class HybridRetriever:
         dense_query = query if self.config.expand_dense else question
         dense = self._dense(dense_query, allowed) if self.config.mode in ("hybrid", "dense") else {}
         lexical = self._lexical(query, allowed) if self.config.mode in ("hybrid", "bm25") else {}
-        fused = self._fuse(dense, lexical)
         hits = tuple(
             Hit(chunk=self.index.chunks[i], document=self.index.documents[self.index.chunks[i].doc_id], score=score,
-                dense_score=dense.get(i), lexical_score=lexical.get(i))
-            for i, score in fused[:k]
+                dense_score=dense_score, lexical_score=lexical_score)
+            for i, score, dense_score, lexical_score in self._fuse(dense, lexical)[:k]
         )
         known = tuple(t for t in tokenize(question) if t in self.bm25.vocab)
         return Retrieval(hits=hits, routed=self.route(hits, allowed), query=query, expansions=expansions,
-                         history_intent=history, as_of=as_of, known_terms=known)
+                         history_intent=history, as_of=as_of, known_terms=known, scope_margin=self._scope_margin(dense))
+
+    def _scope_margin(self, dense: dict[int, float]) -> float | None:
+        best = {True: 0.0, False: 0.0}
+        for i, score in dense.items():
+            chunk = self.index.chunks[i]
+            if chunk.statement_id:
+                statement = next(s for s in self.index.documents[chunk.doc_id].statements if s.id == chunk.statement_id)
+                best[statement.in_scope] = max(best[statement.in_scope], score)
+        return best[False] - best[True] if dense else None
 
     def route(self, hits: tuple[Hit, ...], allowed: set[str]) -> tuple[Hit, ...]:
         routed: dict[str, Hit] = {}
@@ -180,12 +190,30 @@ class HybridRetriever:
                 out[int(i)] = float(scores[i])
         return out
 
-    def _fuse(self, dense: dict[int, float], lexical: dict[int, float]) -> list[tuple[int, float]]:
-        fused: dict[int, float] = {}
-        for weight, ranking in ((self.config.dense_weight, dense), (self.config.lexical_weight, lexical)):
-            for rank, i in enumerate(sorted(ranking, key=ranking.__getitem__, reverse=True)):
-                fused[i] = fused.get(i, 0.0) + weight / (RRF_K + rank + 1)
-        for i in fused:
+    def _group(self, i: int) -> str:
+        """Both language versions of a note statement are one unit: ranks are fused per statement."""
+        chunk = self.index.chunks[i]
+        return f"{chunk.doc_id}#{chunk.statement_id}" if chunk.statement_id else chunk.chunk_id
+
+    def _collapse(self, ranking: dict[int, float]) -> dict[str, tuple[int, float]]:
+        best: dict[str, tuple[int, float]] = {}
+        for i in sorted(ranking, key=ranking.__getitem__, reverse=True):
+            best.setdefault(self._group(i), (i, ranking[i]))
+        return best
+
+    def _fuse(self, dense: dict[int, float], lexical: dict[int, float]
+              ) -> list[tuple[int, float, float | None, float | None]]:
+        """(chunk index, fused score, dense score, lexical score), best first; weighted RRF per unit."""
+        dense_units, lexical_units = self._collapse(dense), self._collapse(lexical)
+        fused: dict[str, float] = {}
+        for weight, units in ((self.config.dense_weight, dense_units), (self.config.lexical_weight, lexical_units)):
+            for rank, unit in enumerate(units):
+                fused[unit] = fused.get(unit, 0.0) + weight / (RRF_K + rank + 1)
+        out = []
+        for unit, score in fused.items():
+            i = (dense_units.get(unit) or lexical_units[unit])[0]
             kind = self.index.documents[self.index.chunks[i].doc_id].kind
-            fused[i] *= 1.0 + self.config.authority_weight * (AUTHORITY[kind] - AUTHORITY[Kind.PROJECT_NOTE])
-        return sorted(fused.items(), key=lambda item: item[1], reverse=True)
+            score *= 1.0 + self.config.authority_weight * (AUTHORITY[kind] - AUTHORITY[Kind.PROJECT_NOTE])
+            out.append((i, score, dense_units[unit][1] if unit in dense_units else None,
+                        lexical_units[unit][1] if unit in lexical_units else None))
+        return sorted(out, key=lambda item: item[1], reverse=True)

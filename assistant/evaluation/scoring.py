@@ -73,8 +73,10 @@ class EmbeddingSimilarity:
         return self.vectors(facts) @ self.vectors(sentences).T
 
 
-def calibrate_fact_threshold(items: Sequence[EvalItem], similarity: EmbeddingSimilarity) -> Threshold:
-    """Youden-optimal cut-off separating facts-vs-own-reference from facts-vs-unrelated-references."""
+def calibrate_fact_threshold(items: Sequence[EvalItem], similarity: EmbeddingSimilarity,
+                             max_fpr: float | None = None) -> Threshold:
+    """Cut-off separating facts-vs-own-reference from facts-vs-unrelated-references (Youden's J, or the
+    best TPR with FPR <= ``max_fpr``)."""
     answerable = [i for i in items if not i.should_abstain and i.key_facts]
     sentences = {i.id: split_sentences(i.reference) for i in answerable}
     positives: list[float] = []
@@ -85,7 +87,8 @@ def calibrate_fact_threshold(items: Sequence[EvalItem], similarity: EmbeddingSim
         for other in answerable:
             if other.tags.language == item.tags.language and other.tags.topic != item.tags.topic:
                 negatives.extend(similarity(facts, sentences[other.id]).max(axis=1).tolist())
-    return calibrate_threshold(positives, negatives)
+    # Rounded so the search over cut-offs stays small (tens of thousands of negatives).
+    return calibrate_threshold([round(v, 3) for v in positives], [round(v, 3) for v in negatives], max_fpr=max_fpr)
 
 
 @dataclass(frozen=True)

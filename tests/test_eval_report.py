@@ -1,0 +1,146 @@
+"""The report's per-item diff, the gate's checks and the result records: pure, no model, no index."""
+
+from __future__ import annotations
+
+import math
+
+from assistant.evaluation.baselines import leading_article
+from assistant.evaluation.gate import check_thresholds, responsible_items, tightened
+from assistant.evaluation.report import diff_items, item_problems, render_report
+from assistant.evaluation.scoring import ITEM_METRICS, ItemResult, split_sentences, summarize
+
+ORDER_292 = "regulations/internet-information-services-measures-2024.zh.md"
+FILING = "regulations/non-commercial-internet-information-services-filing-measures-2005.zh.md"
+
+
+def result(item_id: str = "faq-001", *, should_abstain: bool = False, abstained: bool = False,
+           cited: tuple[tuple[str, int | None], ...] = ((ORDER_292, 4),), missing: tuple[str, ...] = (),
+           error: str | None = None, **metrics: float) -> ItemResult:
+    values = {name: math.nan for name in ITEM_METRICS}
+    if not should_abstain:
+        values.update({name: 1.0 for name in ITEM_METRICS})
+        values["key_fact_coverage"] = 1.0 - 0.25 * len(missing)
+    values.update({k.replace("_at_", "@"): v for k, v in metrics.items()})
+    return ItemResult(id=item_id, config="full", split="test", language="en", topic="filing-scope",
+                      should_abstain=should_abstain, question="q", abstained=abstained,
+                      citations=[{"n": i + 1, "doc_id": d, "article_no": a, "quote": "…"} for i, (d, a) in enumerate(cited)],
+                      gold=[] if should_abstain else [(ORDER_292, 4)], metrics=values, missing_facts=list(missing),
+                      latency_ms=100.0, error=error)
+
+
+# ---------------------------------------------------------------- what is wrong with one item
+
+def test_a_correct_item_has_no_problems() -> None:
+    assert item_problems(result()) == []
+
+
+def test_item_problems_name_each_kind() -> None:
+    assert item_problems(result(should_abstain=True, cited=())) == ["missed abstention: answered an out-of-scope question"]
+    assert item_problems(result(should_abstain=True, abstained=True, cited=())) == []
+    assert item_problems(result(abstained=True, cited=()))[0].startswith("false abstention")
+    wrong = item_problems(result(cited=((ORDER_292, 4), (FILING, 5))))
+    assert wrong == [f"wrong article: cited {FILING} Art. 5"]
+    assert item_problems(result(missing=("Individuals can file",))) == ["missing fact: Individuals can file"]
+    assert item_problems(result(error="IndexMissingError: no index")) == ["error: IndexMissingError: no index"]
+    invalid = result(citation_valid=0.0)
+    invalid.citation_problems = {"bad_quotes": [1]}
+    assert item_problems(invalid) == ["invalid citation: bad_quotes [1]"]
+
+
+def test_retrieval_miss_and_no_gold_article_cited() -> None:
+    problems = item_problems(result(cited=((FILING, 5),), doc_hit_at_5=0.0, citation_recall_article=0.0))
+    assert problems == ["retrieval miss: no gold document in the top 5", f"wrong article: cited {FILING} Art. 5",
+                        "wrong article: no gold article cited"]
+
+
+# ---------------------------------------------------------------- diff against the baseline
+
+def test_diff_marks_resolved_problems_as_improved_and_new_ones_as_regressed() -> None:
+    baseline = [result("a", missing=("fact one",)), result("b"), result("c", should_abstain=True, cited=()),
+                result("d")]
+    current = [result("a"), result("b", cited=((FILING, 5),)), result("c", should_abstain=True, abstained=True, cited=()),
+               result("d"), result("e")]
+    diffs = {d.id: d for d in diff_items(baseline, current)}
+    assert diffs["a"].status == "improved" and diffs["a"].resolved == ("missing fact: fact one",)
+    assert diffs["b"].status == "regressed" and diffs["b"].gained == (f"wrong article: cited {FILING} Art. 5",)
+    assert diffs["c"].status == "improved" and diffs["c"].resolved[0].startswith("missed abstention")
+    assert diffs["d"].status == "unchanged" and diffs["e"].status == "new"
+
+
+def test_a_new_problem_outweighs_a_fixed_one() -> None:
+    diff = diff_items([result("a", missing=("x",))], [result("a", abstained=True, cited=())])[0]
+    assert diff.status == "regressed"
+    assert diff.gained[0].startswith("false abstention") and diff.resolved == ("missing fact: x",)
+
+
+def test_same_problems_fall_back_to_the_item_score() -> None:
+    down = diff_items([result("a")], [result("a", doc_mrr=0.5)])[0]
+    up = diff_items([result("a", article_mrr=0.25)], [result("a")])[0]
+    assert (down.status, up.status) == ("regressed", "improved")
+    assert down.score_delta == -0.5
+
+
+# ---------------------------------------------------------------- records, summary, gate
+
+def test_results_round_trip_through_json_with_nan() -> None:
+    original = result("a", should_abstain=True, cited=())
+    data = original.to_dict()
+    assert data["metrics"]["doc_hit@5"] is None
+    again = ItemResult.from_dict(data)
+    assert math.isnan(again.metrics["doc_hit@5"]) and again.citations == original.citations
+
+
+def test_summary_counts_abstention_and_invalid_citations() -> None:
+    results = [result("a"), result("b", abstained=True, cited=()), result("c", should_abstain=True, abstained=True),
+               result("d", should_abstain=True, cited=()), result("e", citation_valid=0.0), result("f", error="boom")]
+    summary = summarize(results)
+    assert summary["abstention_recall"] == 0.5 and summary["abstention_precision"] == 0.5
+    assert summary["false_abstention_rate"] == 1 / 3
+    assert summary["invalid_citations"] == 1 and summary["errors"] == 1 and summary["items"] == 6
+
+
+def test_gate_names_failing_metrics_and_items() -> None:
+    results = [result("a"), result("b", key_fact_coverage=0.5), result("c", should_abstain=True, cited=())]
+    summary = summarize(results)
+    limits = {"key_fact_coverage": {"min": 0.9}, "abstention_recall": {"min": 0.95}, "doc_hit@5": {"min": 0.9},
+              "false_abstention_rate": {"max": 0.05}}
+    failures = check_thresholds(summary, results, limits)
+    assert len(failures) == 2
+    assert failures[0].startswith("key_fact_coverage = 0.750") and failures[0].endswith("items: b")
+    assert failures[1].startswith("abstention_recall = 0.000") and failures[1].endswith("items: c")
+    assert responsible_items("false_abstention_rate", [result("x", abstained=True)]) == ["x"]
+
+
+def test_a_nan_metric_fails_the_gate() -> None:
+    assert check_thresholds({"doc_hit@5": math.nan}, [], {"doc_hit@5": {"min": 0.5}})
+
+
+def test_thresholds_only_tighten() -> None:
+    limits = {"doc_hit@5": {"min": 0.9}, "key_fact_coverage": {"min": 0.8}, "false_abstention_rate": {"max": 0.1},
+              "errors": {"max": 1.0}}
+    summary = {"doc_hit@5": 0.95, "key_fact_coverage": 0.7, "false_abstention_rate": 0.02, "errors": 0.0}
+    assert tightened(limits, summary) == {"doc_hit@5": {"min": 0.93}, "key_fact_coverage": {"min": 0.8},
+                                          "false_abstention_rate": {"max": 0.04}, "errors": {"max": 0.0}}
+
+
+def test_report_lists_regressions_with_reasons() -> None:
+    runs = {"full": [result("a", missing=("fact one",)), result("b")]}
+    text = render_report("2026-11-28", "dev", runs, {"full": [result("a"), result("b")]}, seconds={"full": 3.0},
+                         dataset="evals/datasets/faq.jsonl", chart_name="chart.png", limits=None)
+    assert "| key_fact_coverage | 0.875 |" in text
+    assert "- **a** regressed: now: missing fact: fact one" in text
+    assert "1 regressed, 1 unchanged" in text
+
+
+# ---------------------------------------------------------------- small helpers
+
+def test_split_sentences_keeps_abbreviations_and_splits_chinese() -> None:
+    assert split_sentences("See Art. 4 of Order 292. It applies e.g. to blogs. [1]") == [
+        "See Art. 4 of Order 292.", "It applies e.g. to blogs."]
+    assert split_sentences("需要备案。个人也可以备案！") == ["需要备案。", "个人也可以备案！"]
+
+
+def test_tutorial_reads_a_leading_article_number() -> None:
+    assert leading_article("第十二条 省通信管理局……") == 12
+    assert leading_article("**第5条** ……") == 5
+    assert leading_article("## 第一章 总则\n\n第一条 ……") is None

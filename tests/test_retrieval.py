@@ -1,0 +1,82 @@
+"""Retrieval: glossary expansion, hybrid ranking, version choice, note routing."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from assistant.assistant import Assistant
+from assistant.models import Status
+from assistant.retrieval import HISTORY, applicable_versions
+
+O292 = "regulations/internet-information-services-measures-{}.zh.md"
+ORDER33 = "regulations/non-commercial-internet-information-services-filing-measures-2005.zh.md"
+
+
+def test_glossary_expands_english_terms_to_chinese(small_assistant: Assistant) -> None:
+    expansions = small_assistant.retriever.expand("Does my blog need beian or an ICP Zheng?")
+    assert "备案" in expansions
+    assert any("经营许可证" in e for e in expansions)
+
+
+def test_in_force_text_is_preferred_and_superseded_versions_are_left_out(small_assistant: Assistant) -> None:
+    retrieval = small_assistant.retriever.retrieve("互联网信息服务 经营性 非经营性 分类", k=20)
+    docs = {h.chunk.doc_id for h in retrieval.hits}
+    assert O292.format(2024) in docs
+    assert O292.format(2011) not in docs
+    assert all(h.document.status != Status.SUPERSEDED for h in retrieval.hits)
+
+
+def test_as_of_a_past_date_uses_the_version_then_in_force(small_assistant: Assistant) -> None:
+    retrieval = small_assistant.retriever.retrieve("互联网信息服务 经营性 非经营性 分类", as_of=date(2020, 6, 1), k=20)
+    docs = {h.chunk.doc_id for h in retrieval.hits}
+    assert O292.format(2011) in docs
+    assert O292.format(2024) not in docs
+
+
+def test_applicable_versions_picks_one_version_per_instrument(small_assistant: Assistant) -> None:
+    documents = small_assistant.index.documents
+    for day, expected in ((date(2012, 1, 1), 2011), (date(2025, 3, 1), 2024)):
+        chosen = applicable_versions(documents, day, history=False)
+        assert O292.format(expected) in chosen
+        assert sum(1 for d in chosen if d.startswith("regulations/internet-information-services")) == 1
+
+
+@pytest.mark.parametrize(("question", "history"), [
+    ("What did the original 2000 text say?", True),
+    ("修订前的规定是什么？", True),
+    ("back in 2019, was a track record needed?", True),
+    ("Does my blog need filing?", False),
+    ("个人网站需要备案吗", False),
+])
+def test_history_intent(question: str, history: bool) -> None:
+    assert bool(HISTORY.search(question)) is history
+
+
+def test_note_hits_route_to_the_articles_they_cite(small_assistant: Assistant) -> None:
+    retrieval = small_assistant.retriever.retrieve("个人网站需要备案吗", k=8)
+    routed = [h.chunk for h in retrieval.routed]
+    note_positions = [i for i, c in enumerate(routed) if c.doc_id.startswith("notes/")]
+    assert note_positions
+    assert any(c.doc_id == ORDER33 and c.article_no == 5 for c in routed)
+
+
+def test_question_words_missing_from_the_corpus_are_reported(small_assistant: Assistant) -> None:
+    assert small_assistant.retriever.retrieve("xyzzy plugh").known_terms == ()
+    assert "备案" in small_assistant.retriever.retrieve("备案 xyzzy").known_terms
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("question", "doc_id", "article_no"), [
+    ("Does my personal blog need Bei'an?", ORDER33, 5),
+    ("How long does the communications administration have to process an ICP filing?", ORDER33, 12),
+    ("Can a WFOE hold an ICP Zheng?", "regulations/foreign-invested-telecom-enterprises-provisions-2022.zh.md", 6),
+    ("个人网站需要备案吗？", ORDER33, 5),
+    ("未取得经营许可证擅自从事经营性互联网信息服务，怎么处罚？", O292.format(2024), 19),
+])
+def test_real_model_reaches_the_chinese_article(full_assistant: Assistant, question: str, doc_id: str,
+                                               article_no: int) -> None:
+    retrieval = full_assistant.retriever.retrieve(question, k=8)
+    top = [(h.chunk.doc_id, h.chunk.article_no) for h in retrieval.routed[:8]]
+    assert (doc_id, article_no) in top, top
