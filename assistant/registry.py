@@ -180,6 +180,10 @@ class Glossary:
         """Terms mentioned in ``text``, in order of appearance, each once."""
         return list({term.id: term for term, _ in self._matches(text)}.values())
 
+    def canonical(self, text: str) -> list[str]:
+        """The first English and Chinese name of every term matched in ``text`` (a short gloss)."""
+        return list(dict.fromkeys(f"{t.en[0]} {t.zh[0]}" for t in self.find(text) if t.en and t.zh))
+
     def expand(self, text: str) -> list[str]:
         """The zh aliases of terms matched in English and the en aliases of terms matched in Chinese."""
         names = [n for term, lang in self._matches(text) for n in (term.zh if lang == "en" else term.en)]

@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import threading
@@ -83,15 +82,23 @@ class Level:
         return len(self.latencies)
 
     def row(self) -> str:
-        lat = sorted(self.latencies) or [float("nan")]
-        p95 = lat[min(len(lat) - 1, int(round(0.95 * (len(lat) - 1))))]
+        worst = max(self.latencies, default=float("nan"))
         return (f"| {self.clients} | {self.answered} | {len(self.errors)} | {self.mismatches} | "
-                f"{self.answered / self.seconds:.1f} | {statistics.median(lat) * 1000:.0f} | {p95 * 1000:.0f} | "
-                f"{lat[-1] * 1000:.0f} |")
+                f"{self.answered / self.seconds:.1f} | {percentile(self.latencies, 50) * 1000:.0f} | "
+                f"{self.p95() * 1000:.0f} | {worst * 1000:.0f} |")
 
     def p95(self) -> float:
-        lat = sorted(self.latencies)
-        return lat[min(len(lat) - 1, int(round(0.95 * (len(lat) - 1))))] if lat else float("inf")
+        return percentile(self.latencies, 95) if self.latencies else float("inf")
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    rank = (len(ordered) - 1) * pct / 100
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
 def run_level(base: str, questions: list[str], reference: dict[str, Any], clients: int, per_client: int) -> Level:

@@ -77,6 +77,7 @@ def test_question_words_missing_from_the_corpus_are_reported(small_assistant: As
 ])
 def test_real_model_reaches_the_chinese_article(full_assistant: Assistant, question: str, doc_id: str,
                                                article_no: int) -> None:
-    retrieval = full_assistant.retriever.retrieve(question, k=8)
-    top = [(h.chunk.doc_id, h.chunk.article_no) for h in retrieval.routed[:8]]
-    assert (doc_id, article_no) in top, top
+    answer = full_assistant.ask(question)
+    cited = [(c.doc_id, c.article_no) for c in answer.citations]
+    assert (doc_id, article_no) in cited, cited
+    assert (doc_id, article_no) in [(h.chunk.doc_id, h.chunk.article_no) for h in answer.retrieved]

@@ -25,6 +25,17 @@ TARGETS: dict[str, dict[str, float]] = {
     "invalid_citations": {"max": 0.0},
 }
 
+# The gate's metrics and their loosest limits: a new thresholds file starts here and tightens to the run.
+GATED: dict[str, dict[str, float]] = {
+    **{m: {"min": 0.0} for m in ("doc_hit@1", "doc_hit@5", "doc_mrr", "article_hit@5", "article_mrr",
+                                 "citation_precision_doc", "citation_recall_doc", "citation_precision_article",
+                                 "citation_recall_article", "citation_valid", "key_fact_coverage",
+                                 "abstention_precision", "abstention_recall")},
+    "false_abstention_rate": {"max": 1.0},
+    "invalid_citations": {"max": 1000.0},
+    "errors": {"max": 1000.0},
+}
+
 
 def _below_one(name: str) -> Callable[[ItemResult], bool]:
     return lambda r: r.metrics.get(name, math.nan) < 1.0

@@ -132,7 +132,9 @@ def run_config(settings: Settings, items: Sequence[EvalItem], config_name: str, 
     answerer = answerer or make_answerer(settings, config_name, sync=sync_index)
     ctx = scoring_context(run_settings, calibration_items or items)
     results = []
-    for item in items:
+    for n, item in enumerate(items, start=1):
+        if n % 25 == 0:
+            log.info("%s: %d/%d items", config_name, n, len(items))
         try:
             answer = answerer.ask(item.user_input, history=None, as_of=item.as_of)
             results.append(score_item(item, answer, answer_markdown(answer), config_name, ctx))
@@ -179,6 +181,18 @@ def save_baseline(results: Sequence[ItemResult], baseline_dir: Path, config: str
     return path
 
 
+def update_thresholds(test_results: Sequence[ItemResult], path: Path) -> str:
+    """Tighten the gate's limits to the full config's test-split results (creating the file if needed)."""
+    from assistant.evaluation.gate import GATED, load_thresholds, tightened
+
+    if not test_results:
+        return "thresholds unchanged: the full config did not run on the test split"
+    current = load_thresholds(path) if path.is_file() else {"config": "full", "split": "test", "metrics": GATED}
+    current["metrics"] = tightened(current["metrics"], summarize(test_results))
+    path.write_text(json.dumps(current, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return f"thresholds -> {path}"
+
+
 # --- the CLI entry point --------------------------------------------------------------------------------------
 
 
@@ -207,6 +221,8 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     report = write_report(out_dir, day, args.split, runs, baselines, seconds=seconds, dataset=dataset,
                           thresholds_file=THRESHOLDS_FILE)
     print(f"report -> {report}")
+    if getattr(args, "update_thresholds", False):
+        print(update_thresholds([r for r in runs.get("full", []) if r.split == "test"], THRESHOLDS_FILE))
     if getattr(args, "save_baseline", False):
         for config, results in runs.items():
             print(f"baseline -> {save_baseline(results, BASELINE_DIR, config)}")
