@@ -16,7 +16,6 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import argparse
 import logging
-import re
 import threading
 import time
 from collections.abc import Iterator
@@ -25,11 +24,11 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.errors import AssistantError, FeedbackError, IndexMissingError
+from assistant.errors import AssistantError, ConfigError, FeedbackError, IndexMissingError
 from assistant.feedback import FeedbackStore
 from assistant.models import Answer
 from assistant.render import answer_json, answer_text, join_blocks, markdown_blocks, md_escape, sources_html
-from assistant.settings import Settings
+from assistant.settings import Settings, parse_as_of
 
 log = logging.getLogger(__name__)
 
@@ -129,19 +128,6 @@ class Backend:
         return answer
 
 
-def parse_as_of(text: str | None) -> date | None:
-    """'' -> None; 'YYYY-MM-DD' -> date; anything else -> ValueError with a message for the user."""
-    text = (text or "").strip()
-    if not text:
-        return None
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            pass
-    raise ValueError(f"The “as of” date must look like YYYY-MM-DD, e.g. 2024-03-01. Got: {text!r}")
-
-
 def error_message(exc: Exception) -> str:
     """Markdown for the chat: what went wrong and, for a missing index, the command that builds it."""
     # Library messages may quote commands in `backticks`: keep those as code.
@@ -187,7 +173,7 @@ def _respond(backend: Backend, question: str, messages: list[dict[str, Any]], st
     messages = [*messages, {"role": "user", "content": md_escape(question)}]
     try:
         as_of = parse_as_of(as_of_text)
-    except ValueError as exc:
+    except ConfigError as exc:
         yield _shown_error(messages, state, f"⚠️ {md_escape(str(exc))}")
         return
     messages.append({"role": "assistant", "content": "_Searching the corpus… / 正在检索…_"})

@@ -8,11 +8,10 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Sequence
-from datetime import date
 from pathlib import Path
 
 from .errors import AssistantError
-from .settings import EMBEDDING_BACKENDS, RETRIEVAL_MODES, Settings
+from .settings import EMBEDDING_BACKENDS, RETRIEVAL_MODES, Settings, parse_as_of
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -91,8 +90,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from .render import answer_json, answer_markdown
 
     settings = settings_from_args(args)
+    as_of = parse_as_of(args.as_of)
     assistant = Assistant.from_settings(settings)
-    as_of = date.fromisoformat(args.as_of) if args.as_of else None
     if args.batch:
         return _ask_batch(assistant, Path(args.batch))
     if not args.question:
@@ -122,7 +121,7 @@ def _ask_batch(assistant: object, path: Path) -> int:
                 item = json.loads(raw.decode("utf-8"))
                 if not isinstance(item, dict) or not isinstance(item.get("question"), str):
                     raise ValueError('expected an object with a string "question"')
-                as_of = date.fromisoformat(item["as_of"]) if item.get("as_of") else None
+                as_of = parse_as_of(item.get("as_of"))
                 out = answer_json(assistant.ask(item["question"], as_of=as_of), assistant.corpus_version)
                 out = {"id": item.get("id", lineno), **out}
             except (ValueError, TypeError, AssistantError) as exc:  # TypeError: e.g. "as_of": 20240301

@@ -20,7 +20,7 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -192,7 +192,7 @@ class IndexStore:
             self._drop_stray(keep=active.collection)
             return IngestReport(len(documents), len(records), 0, 0, len(records), 0,
                                 time.perf_counter() - started, active.collection)
-        name = f"{self.prefix}_g{datetime.now(timezone.utc).strftime('%Y%m%d%H%M%S%f')}"
+        name = f"{self.prefix}_g{datetime.now(UTC).strftime('%Y%m%d%H%M%S%f')}"
         store = Chroma(client=self.client, collection_name=name, embedding_function=self.embedder,
                        collection_metadata={"hnsw:space": "cosine", "model_id": self.embedder.model_id})
         cached = self._stored_embeddings(active.collection, reusable & new_ids) if active and reusable else {}
@@ -207,7 +207,7 @@ class IndexStore:
                 progress(min(start + BATCH, len(records)), len(records))
         info = IndexInfo(collection=name, model_id=self.embedder.model_id, fingerprint=fingerprint,
                          chunks=len(records), documents=len(documents),
-                         built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                         built_at=datetime.now(UTC).isoformat(timespec="seconds"),
                          corpus_version=corpus_version)
         self._flip(info)
         self._drop_stray(keep=name)

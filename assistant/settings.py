@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, fields, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -104,3 +106,16 @@ class Settings:
 def describe_settings() -> list[tuple[str, str]]:
     """(name, help) for every field: used by ``--help`` texts and the README."""
     return [(f.name, f.metadata.get("help", "")) for f in fields(Settings)]
+
+
+def parse_as_of(text: str | None) -> date | None:
+    """'' -> None; 'YYYY-MM-DD' -> date; anything else -> ConfigError with a message for the user."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+    raise ConfigError(f"The “as of” date must look like YYYY-MM-DD, e.g. 2024-03-01. Got: {text!r}")
