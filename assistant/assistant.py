@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -18,13 +19,14 @@ from pathlib import Path
 from .compose import Composer, ComposerConfig
 from .embeddings import Embedder, make_embedder
 from .errors import StoreUnavailableError
-from .index import IndexStore, LoadedIndex, is_unreachable, unreachable_message
+from .index import IndexStore, LoadedIndex
 from .models import Answer
 from .registry import Glossary, load_glossary
 from .retrieval import HybridRetriever, RetrievalConfig
 from .settings import Settings
 
 GLOSSARY_FILE = "glossary.yml"
+log = logging.getLogger(__name__)
 REFRESH_S = 30.0  # how often a running assistant checks whether an ingest swapped the index generation
 # Instructions aimed at a model are not part of the question: they must not steer what is cited.
 INJECTION = re.compile(
@@ -42,6 +44,8 @@ NOTICES = {
     "injection": {"en": "Instructions inside the question were ignored; sources are chosen by relevance only.",
                   "zh": "问题中的指令已被忽略；引用来源只按相关性选择。"},
     "follow_up": {"en": "Read as a follow-up to: \"{previous}\"", "zh": "按追问理解，上一问：“{previous}”"},
+    "stale": {"en": "The index store is unreachable ({error}); answering from the copy loaded earlier.",
+              "zh": "索引存储无法连接（{error}）；以下根据此前加载的索引回答。"},
     "as_of": {"en": "Answered from the texts in force on {date}.", "zh": "按{date}有效的文本回答。"},
 }
 
@@ -92,6 +96,7 @@ class Assistant:
         retrieval_config, composer_config = self._configs
         retriever = HybridRetriever(index, self._embedder, self._glossary,
                                     retrieval_config or RetrievalConfig(mode=self.settings.retrieval))
+        retriever.retrieve("备案 ICP filing warm-up")  # loads jieba's dictionary and the model now, not at question one
         composer = Composer(retriever.resolver, composer_config or ComposerConfig.for_backend(self.settings.embedding))
         return index, retriever, composer
 
@@ -155,18 +160,13 @@ class Assistant:
             notices.append(NOTICES["as_of"][lang].format(date=as_of.isoformat()))
         try:
             self.refresh()
-            _, retriever, composer = self._engine
-            try:
-                retrieval = retriever.retrieve(query, as_of=as_of, k=self.settings.top_k)
-            except Exception:
-                if not self.refresh(force=True):  # the generation was dropped by an ingest: load the new one
-                    raise
-                _, retriever, composer = self._engine
-                retrieval = retriever.retrieve(query, as_of=as_of, k=self.settings.top_k)
-        except Exception as exc:  # a Chroma server that went away mid-run: a named error, not an httpx traceback
-            if is_unreachable(exc):
-                raise StoreUnavailableError(unreachable_message(self.settings, exc)) from exc
-            raise
+        except StoreUnavailableError as exc:
+            # Search runs on the generation loaded in memory, so an outage of the Chroma server only delays
+            # picking up a new ingest: keep answering, and say so.
+            log.warning("index pointer check failed: %s", exc)
+            notices.append(NOTICES["stale"][lang].format(error=exc))
+        _, retriever, composer = self._engine
+        retrieval = retriever.retrieve(query, as_of=as_of, k=self.settings.top_k)
         retrieved_at = time.perf_counter()
         answer = composer.compose(cleaned, lang, retrieval)
         if mode == "llm" and self.llm is not None and not answer.abstained:

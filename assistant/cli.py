@@ -121,6 +121,8 @@ def _ask_batch(assistant: object, path: Path) -> int:
                 item = json.loads(raw.decode("utf-8"))
                 if not isinstance(item, dict) or not isinstance(item.get("question"), str):
                     raise ValueError('expected an object with a string "question"')
+                if not isinstance(item.get("as_of") or "", str):
+                    raise ValueError(f'"as_of" must be a string YYYY-MM-DD. Got: {item["as_of"]!r}')
                 as_of = parse_as_of(item.get("as_of"))
                 out = answer_json(assistant.ask(item["question"], as_of=as_of), assistant.corpus_version)
                 out = {"id": item.get("id", lineno), **out}
@@ -131,12 +133,7 @@ def _ask_batch(assistant: object, path: Path) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .settings import PROJECT_ROOT
-
-    # app.py sits beside the package, not in it: the installed console script does not see it otherwise.
-    if str(PROJECT_ROOT) not in sys.path:
-        sys.path.insert(0, str(PROJECT_ROOT))
-    import app
+    import app  # the top-level module, installed beside the package (py-modules in pyproject.toml)
 
     app.launch(settings_from_args(args), host=args.host, port=args.port)
     return 0

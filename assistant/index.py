@@ -10,7 +10,8 @@ record manager outside Chroma and updates the live collection in place, so a cra
 updated and several app processes cannot share it: hence this generation pointer.
 
 Everything the app needs is in Chroma (document records ride on each document's first chunk, lexical
-tokens on every chunk), so app processes are stateless and the BM25 index is rebuilt from Chroma.
+tokens on every chunk), so app processes are stateless: each reads the active generation once (chunks,
+document records, embeddings) and rebuilds the BM25 index from it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import chromadb
+import numpy as np
 from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
 
@@ -81,7 +83,7 @@ class LoadedIndex:
     chunks: list[Chunk]
     documents: dict[str, Document]
     tokens: list[list[str]]
-    vectorstore: Chroma
+    embeddings: np.ndarray  # (len(chunks), dim), L2-normalised, row i = chunks[i]
     by_article: dict[tuple[str, int | None], list[Chunk]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -256,7 +258,8 @@ class IndexStore:
                 f"{self.embedder.model_id!r}. Re-ingest with the configured model (`icp-assistant ingest`) "
                 f"or set ICP_EMBEDDING to the backend that built it.")
         try:
-            got = self._call(lambda: self.client.get_collection(info.collection).get(include=["documents", "metadatas"]))
+            got = self._call(lambda: self.client.get_collection(info.collection).get(
+                include=["documents", "metadatas", "embeddings"]))
         except Exception as exc:
             if isinstance(exc, StoreUnavailableError):
                 raise
@@ -265,16 +268,16 @@ class IndexStore:
         if len(got["ids"]) != info.chunks:
             raise IndexCorruptError(f"The index holds {len(got['ids'])} chunks but its pointer says {info.chunks}. "
                                     f"{REBUILD_HINT}")
-        chunks, documents, tokens = [], {}, []
-        for cid, text, meta in sorted(zip(got["ids"], got["documents"], got["metadatas"]),
-                                      key=lambda r: (r[2]["doc_id"], r[2]["position"])):
+        chunks, documents, tokens, vectors = [], {}, [], []
+        for cid, text, meta, vector in sorted(zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"]),
+                                              key=lambda r: (r[2]["doc_id"], r[2]["position"])):
             chunks.append(chunk_from_metadata(cid, text, meta))
+            vectors.append(vector)
             tokens.append(meta["tokens"].split(" ") if meta["tokens"] else [])
             if "document" in meta:
                 documents[meta["doc_id"]] = document_from_json(meta["document"])
-        store = Chroma(client=self.client, collection_name=info.collection, embedding_function=self.embedder,
-                       create_collection_if_not_exists=False)
-        return LoadedIndex(info=info, chunks=chunks, documents=documents, tokens=tokens, vectorstore=store)
+        return LoadedIndex(info=info, chunks=chunks, documents=documents, tokens=tokens,
+                           embeddings=np.asarray(vectors, dtype=np.float32).reshape(len(chunks), -1))
 
 
 # --- (de)serialisation at the vector-store edge -----------------------------------------------------------------

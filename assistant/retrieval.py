@@ -1,7 +1,7 @@
 """Retrieval stage: question -> ranked ``Hit``s.
 
 English questions must reach Chinese articles, so the question is first expanded with the bilingual
-glossary (Bei'an -> 备案, WFOE -> 外商独资, ...). Then dense search (Chroma, through langchain-chroma) and
+glossary (Bei'an -> 备案, WFOE -> 外商独资, ...). Then dense search (over the embeddings stored in Chroma) and
 BM25 (jieba + English tokens) each rank the chunks of the versions that apply (in force, or in force on
 ``as_of``), and weighted reciprocal rank fusion merges them. A small authority prior breaks near-ties in
 favour of primary texts over notices, notes, guides and the blog.
@@ -180,15 +180,20 @@ class HybridRetriever:
         return tuple(routed.values())
 
     def _dense(self, query: str, allowed: set[str]) -> dict[int, float]:
-        vector = self.embedder.encode_query(query).tolist()
-        results = self.index.vectorstore.similarity_search_by_vector_with_relevance_scores(vector, k=CANDIDATES * 2)
-        scores: dict[int, float] = {}
-        # Despite its name this returns Chroma's distance; the collections use cosine space.
-        for doc, distance in results:
-            i = self.position.get(str(doc.id))
-            if i is not None and self.index.chunks[i].doc_id in allowed and len(scores) < CANDIDATES:
-                scores[i] = 1.0 - float(distance)
-        return scores
+        """Exact cosine search over the generation's embeddings, read from Chroma at load.
+
+        Chroma's HNSW query is approximate, and on this corpus it missed the true nearest neighbour (a
+        0.894 match absent from k=100 results for a bank-account question while present for k=3 of another
+        run); with ~2,000 chunks an exact matrix product is both exact and faster (<1 ms vs ~30 ms).
+        """
+        scores = self.index.embeddings @ self.embedder.encode_query(query)
+        out: dict[int, float] = {}
+        for i in np.argsort(-scores):
+            if self.index.chunks[int(i)].doc_id in allowed:
+                out[int(i)] = float(scores[i])
+                if len(out) >= CANDIDATES:
+                    break
+        return out
 
     def _lexical(self, query: str, allowed: set[str]) -> dict[int, float]:
         scores = self.bm25.scores(tokenize(query))

@@ -152,7 +152,9 @@ def test_the_app_process_reaches_no_outside_host(tmp_path: Path, small_index: Se
                 break
             except OSError:
                 time.sleep(0.5)
-        assert page, f"the app did not serve its page: {proc.stderr.read().decode(errors='replace')[-3000:] if proc.poll() is not None else 'timeout'}"  # type: ignore[union-attr]
+        if not page:
+            detail = proc.stderr.read().decode(errors="replace")[-3000:] if proc.poll() is not None else "timeout"  # type: ignore[union-attr]
+            pytest.fail(f"the app did not serve its page: {detail}")
         assert b"ICP Assistant" in page
         http_get(base + "/gradio_api/info")
         stream = ask_through_the_app(base, "Does my personal blog need Bei'an?")
