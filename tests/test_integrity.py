@@ -163,7 +163,9 @@ def test_a_running_assistant_follows_an_ingest_that_swapped_the_generation(setti
     extra.write_text("<!--\nprovider: test\nlanguage: en\n-->\n# Zebra hosting\n\nZebra hosting needs a filing.\n",
                      encoding="utf-8")
     _, report = ingest(settings)  # drops the generation the running assistant loaded
-    after = running.ask(question)  # no "collection does not exist": it reloads and answers
+    assert running.ask(question).citations == before.citations  # it keeps answering from memory
+    assert running.refresh(force=True) is True  # and follows the pointer at its next check (every REFRESH_S)
+    after = running.ask(question)
     assert running.index.info.collection == report.collection
     assert [c.chunk_id for c in after.citations] == [c.chunk_id for c in before.citations]
     assert any(c.doc_id == "guides/zebra.en.md" for c in running.index.chunks)

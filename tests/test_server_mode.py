@@ -106,7 +106,7 @@ def test_ingest_and_ask_through_the_server_and_survive_a_restart(tmp_path: Path,
     assert (server.path / "chroma.sqlite3").is_file()
 
     server.stop()
-    first._checked_at = float("-inf")  # make the next question check the index pointer now
+    first._checked_at = float("-inf")  # the next question checks the index pointer (as after REFRESH_S)
     during = first.ask(QUESTIONS[0])  # search runs in memory: the running assistant keeps answering
     assert [(c.doc_id, c.article_no) for c in during.citations] == before[0][1]
     assert any(f"127.0.0.1:{server.port}" in n for n in during.notices)  # and names the outage
@@ -124,7 +124,7 @@ def test_two_assistants_share_one_server_and_see_a_new_generation(tmp_path: Path
     one, two = Assistant.from_settings(settings), Assistant.from_settings(settings)
     assert answers(one) == answers(two)
     # A re-ingest by a third party (changed corpus) swaps the generation and drops the old one: processes
-    # started after it load the new one, running ones follow the pointer at their next question.
+    # started after it load the new one, running ones follow the pointer at their next check (every REFRESH_S).
     extra = settings.corpus_dirs[1] / "guides" / "extra" / "note.en.md"
     extra.parent.mkdir(parents=True)
     extra.write_text("<!--\nprovider: test\nlanguage: en\n-->\n# Zebra hosting\n\nZebra hosting needs a filing.\n",
@@ -134,6 +134,7 @@ def test_two_assistants_share_one_server_and_see_a_new_generation(tmp_path: Path
     three = Assistant.from_settings(settings)
     assert three.index.info.collection == report.collection
     assert any(c.doc_id == "guides/extra/note.en.md" for c in three.index.chunks)
+    assert one.refresh(force=True) and two.refresh(force=True)
     assert answers(one) == answers(two) == answers(three)
     assert one.index.info.collection == two.index.info.collection == report.collection
 
