@@ -65,14 +65,24 @@ def annotate(doc: Document, registry: Registry) -> Document:
     conflicts = registry.conflicts_for(doc.doc_id)
     if conflicts:
         changes["warnings"] = tuple((c.warning_en, c.warning_zh) for c in conflicts)
-    outdated = tuple(
-        (article, registry.outdated_reason(doc.doc_id, article, "en") or "", registry.outdated_reason(doc.doc_id, article, "zh") or "")
-        for article in range(1, (doc.expected_articles or 0) + 1)
-        if registry.outdated_reason(doc.doc_id, article, "en")
-    )
+    outdated = tuple(_article_warnings(replace(doc, **changes), registry))
     if outdated:
         changes["outdated_articles"] = outdated
     return replace(doc, **changes)
+
+
+def _article_warnings(doc: Document, registry: Registry) -> list[tuple[int, str, str]]:
+    """(article, en, zh) for articles of this text that no longer state the law or moved in the text in force."""
+    out = []
+    for article in range(1, (doc.expected_articles or 0) + 1):
+        reason_en = registry.outdated_reason(doc.doc_id, article, "en")
+        if reason_en:
+            out.append((article, reason_en, registry.outdated_reason(doc.doc_id, article, "zh") or reason_en))
+        moved = registry.renumbered_to(doc.doc_id, article)
+        if moved is not None and moved != article and doc.superseded_by:
+            out.append((article, f"This article is Art. {moved} of the text now in force ({doc.superseded_by}).",
+                        f"该条在现行文本中为第{moved}条（{doc.superseded_by}）。"))
+    return out
 
 
 def prepare(settings: Settings) -> PreparedCorpus:

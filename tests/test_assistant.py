@@ -141,3 +141,11 @@ def test_real_model_leads_with_the_notes_verdict(full_assistant: Assistant, ques
 def test_real_model_abstains_outside_the_corpus(full_assistant: Assistant, question: str) -> None:
     answer = full_assistant.ask(question)
     assert answer.abstained and answer.citations == ()
+
+
+def test_superseded_article_points_to_its_number_in_the_text_in_force(full_assistant: Assistant) -> None:
+    from assistant.compose import source_warning
+
+    old = full_assistant.index.documents["regulations/cybersecurity-law-2016.zh.md"]
+    warning = source_warning(old, 24, "en")
+    assert "Art. 26" in warning and "no longer in force" in warning
