@@ -153,7 +153,7 @@ class Assistant:
                           citations=(), abstained=True, notices=tuple(notices), as_of=as_of,
                           timings_ms={"retrieve": 0.0, "answer": 0.0, "total": _ms(started)})
         previous = [clean_question(h) for h in (history or []) if h and h.strip()]
-        if previous and (FOLLOW_UP.search(query) or len(query.split()) <= 3 and lang == "en"):
+        if previous and (FOLLOW_UP.search(query) or (len(query.split()) <= 3 and lang == "en")):
             notices.append(NOTICES["follow_up"][lang].format(previous=previous[-1][:200]))
             query = f"{previous[-1]} {query}"
         if as_of is not None:

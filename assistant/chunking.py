@@ -155,7 +155,7 @@ def _regulation_pieces(doc: Document) -> Iterator[dict]:
 def _sections(body: str) -> Iterator[tuple[list[str], int, str]]:
     """(heading path, heading level, text including its heading line) per heading section."""
     headings: dict[int, str] = {}
-    level, lines = 0, []
+    level, lines = 0, list[str]()
     for line in body.splitlines():
         m = HEADING.match(line)
         if m:

@@ -85,7 +85,7 @@ def source_warning(doc: Document, article_no: int | None, lang: str) -> str:
     """Why this source must not be taken as the authority on its own, in the answer's language."""
     i = 0 if lang == "en" else 1
     parts = [pair[i] for pair in doc.warnings]
-    parts += [o[1 + i] for o in doc.outdated_articles if o[0] == article_no]
+    parts += [(o[1], o[2])[i] for o in doc.outdated_articles if o[0] == article_no]
     if doc.status == Status.SUPERSEDED:
         parts.append("This version is no longer in force." if lang == "en" else "该版本已失效。")
     if doc.partial:
@@ -146,7 +146,7 @@ class Composer:
         lead = self._lead(statements, retrieval)
         verdict, points = None, []
         if lead is not None:
-            lead_rank, hit, statement = lead
+            _, hit, statement = lead
             numbers = self._cite_statement(statement, hit, book, query_tokens)
             if statement.verdict:
                 verdict = f"{statement.verdict[lang]} {markers(numbers)}"

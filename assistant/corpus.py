@@ -192,7 +192,7 @@ def parse_status(value: Any) -> Status:
 
 def parse_kind(document_number: str, title: str) -> Kind:
     """The kind of a primary text from its document number (the registry may override it)."""
-    if "主席令" in document_number or title.startswith("中华人民共和国") and title.endswith("法"):
+    if "主席令" in document_number or (title.startswith("中华人民共和国") and title.endswith("法")):
         return Kind.LAW
     if "国务院令" in document_number:
         return Kind.ADMINISTRATIVE_REGULATION

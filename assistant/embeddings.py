@@ -8,6 +8,7 @@ another model is refused instead of silently returning nonsense.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -105,7 +106,7 @@ def fake_vector(text: str, dim: int = 256) -> np.ndarray:
     lowered = text.lower()
     grams = re.findall(r"[a-z0-9]+", lowered)
     han = re.findall(r"[\u4e00-\u9fff]", lowered)
-    grams += ["".join(pair) for pair in zip(han, han[1:])]
+    grams += ["".join(pair) for pair in itertools.pairwise(han)]
     for gram in grams:
         h = int.from_bytes(hashlib.blake2b(gram.encode(), digest_size=4).digest(), "little")
         vec[h % dim] += 1.0

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -229,21 +230,21 @@ class IndexStore:
                 raise
             return None
 
-    def _vectors(self, batch: list[tuple[str, str, dict]], cached: dict[str, list[float]]) -> list[list[float]]:
+    def _vectors(self, batch: list[tuple[str, str, dict]], cached: dict[str, list[float]]) -> list[Sequence[float]]:
         todo = [r for r in batch if r[0] not in cached]
-        fresh = dict(zip((r[0] for r in todo), self.embedder.encode_documents([r[2]["embed_text"] for r in todo])))
+        fresh = dict(zip((r[0] for r in todo), self.embedder.encode_documents([r[2]["embed_text"] for r in todo]), strict=True))
         return [cached[r[0]] if r[0] in cached else fresh[r[0]].tolist() for r in batch]
 
     def _stored_embeddings(self, collection: str, ids: set[str]) -> dict[str, list[float]]:
         if not ids:
             return {}
         got = self._call(lambda: self.client.get_collection(collection).get(ids=sorted(ids), include=["embeddings"]))
-        return {i: list(map(float, e)) for i, e in zip(got["ids"], got["embeddings"])}
+        return {i: list(map(float, e)) for i, e in zip(got["ids"], got["embeddings"], strict=True)}
 
     def _drop_stray(self, keep: str) -> None:
         for name in self._collections():
             if name != keep:
-                self._call(lambda n=name: self.client.delete_collection(n))
+                self._call(partial(self.client.delete_collection, name))
 
     # --- query side ---------------------------------------------------------------------------------------
 
@@ -269,7 +270,7 @@ class IndexStore:
             raise IndexCorruptError(f"The index holds {len(got['ids'])} chunks but its pointer says {info.chunks}. "
                                     f"{REBUILD_HINT}")
         chunks, documents, tokens, vectors = [], {}, [], []
-        for cid, text, meta, vector in sorted(zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"]),
+        for cid, text, meta, vector in sorted(zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True),
                                               key=lambda r: (r[2]["doc_id"], r[2]["position"])):
             chunks.append(chunk_from_metadata(cid, text, meta))
             vectors.append(vector)

@@ -50,9 +50,9 @@ class LLMAnswerer:
         return cls(model)
 
     def prompt(self, answer: Answer) -> list:
-        sources = "\n\n".join(f"[{c.n}] {c.title} {('第%d条' % c.article_no) if c.article_no else ''}\n{c.quote}"
+        sources = "\n\n".join(f"[{c.n}] {c.title} {f'第{c.article_no}条' if c.article_no else ''}\n{c.quote}"
                               for c in answer.citations)
-        notes = "\n".join(p for p in ([answer.verdict or ""] + list(answer.points)) if p)
+        notes = "\n".join(p for p in (answer.verdict or "", *answer.points) if p)
         language = "Chinese" if answer.language == "zh" else "English"
         return [SystemMessage(SYSTEM.format(language=language)),
                 HumanMessage(f"Sources:\n{sources}\n\nDraft answer from the sources:\n{notes}\n\n"
@@ -63,7 +63,7 @@ class LLMAnswerer:
         try:
             reply = self.model.invoke(self.prompt(answer))
             text = reply.content if isinstance(reply.content, str) else str(reply.content)
-        except Exception as exc:  # any provider error or timeout falls back; the user is told which
+        except Exception as exc:  # noqa: BLE001 - any provider error or timeout falls back; the user is told which
             return self._fallback(answer, f"{type(exc).__name__}: {str(exc)[:120]}")
         kept, dropped = check_sentences(text, answer)
         if not kept:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """Legal status of one document version."""
 
     IN_FORCE = "in force"
@@ -20,7 +20,7 @@ class Status(str, Enum):
     UNKNOWN = "unknown"
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     """What a document is; the order of ``AUTHORITY`` ranks them when scores are close."""
 
     LAW = "law"

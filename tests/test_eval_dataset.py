@@ -88,7 +88,7 @@ def test_dataset_error_is_an_assistant_error() -> None:
 
 
 def test_missing_file_names_the_path(tmp_path: Path) -> None:
-    with pytest.raises(DatasetError, match="nope.jsonl"):
+    with pytest.raises(DatasetError, match=r"nope\.jsonl"):
         load_dataset(tmp_path / "nope.jsonl")
 
 

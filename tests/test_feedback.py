@@ -101,7 +101,7 @@ def test_export_refuses_bad_targets(tmp_path: Path, target: str, message: str) -
 
 def test_export_refuses_unknown_format(tmp_path: Path) -> None:
     store = FeedbackStore(tmp_path / FEEDBACK_FILE)
-    with pytest.raises(FeedbackError, match="Expected one of: csv, jsonl. Got: 'xml'"):
+    with pytest.raises(FeedbackError, match=r"Expected one of: csv, jsonl\. Got: 'xml'"):
         store.export(tmp_path / "out.xml", "xml")
 
 

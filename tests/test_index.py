@@ -48,7 +48,7 @@ def test_second_ingest_of_an_unchanged_corpus_embeds_nothing(settings: Settings)
 
 
 def test_changed_document_replaces_only_its_changed_chunks(settings: Settings) -> None:
-    _, first = ingest(settings)
+    ingest(settings)
     path = settings.corpus_dirs[0] / FILES[0]
     path.write_text(path.read_text(encoding="utf-8").replace("第二十九条 本办法自2005年3月20日起施行。",
                                                              "第二十九条 本办法自2005年3月21日起施行。"), encoding="utf-8")

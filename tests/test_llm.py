@@ -6,6 +6,7 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
@@ -57,7 +58,7 @@ def test_prompt_numbers_the_sources_and_marks_the_question_as_data() -> None:
 class _Handler(BaseHTTPRequestHandler):
     reply = ""
     status = 200
-    seen: list[dict] = []
+    seen: ClassVar[list[dict]] = []
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))

@@ -273,5 +273,5 @@ def test_malformed_glossary_raises_corpus_error_naming_the_path(tmp_path: Path, 
 
 
 def test_missing_registry_file_raises_corpus_error(tmp_path: Path) -> None:
-    with pytest.raises(CorpusError, match="absent.yml"):
+    with pytest.raises(CorpusError, match=r"absent\.yml"):
         load_registry(tmp_path / "absent.yml")

@@ -84,7 +84,7 @@ class TutorialPipeline:
         return self._corpus_version
 
     def sync(self) -> int:
-        """Add chunks not yet in the collection, delete those no longer in the corpus; returns how many were embedded."""
+        """Add chunks not yet in the collection, drop those gone from the corpus; returns how many were embedded."""
         collection = self.store._collection
         if (collection.metadata or {}).get("model_id") != self.embedder.model_id:
             raise IndexMismatchError(f"The tutorial collection {collection.name!r} was built by another model "

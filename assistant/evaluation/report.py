@@ -1,7 +1,7 @@
 """The eval report: configurations side by side, targets, per-item diff against the baseline, a chart.
 
-``item_problems`` names what is wrong with one item (missing fact, wrong article, false or missed
-abstention, invalid citation, retrieval miss, error); ``diff_items`` compares a run with the committed
+``item_problems`` names what is wrong with one item (missing fact, wrong article, extra citation, false or
+missed abstention, invalid citation, retrieval miss, error); ``diff_items`` compares a run with the committed
 baseline by those problems, then by score, so the report says which items improved, regressed and why.
 """
 
@@ -47,13 +47,13 @@ def item_problems(result: ItemResult) -> list[str]:
     if result.metrics.get("doc_hit@5") == 0.0:
         problems.append("retrieval miss: no gold document in the top 5")
     gold = [(g[0], g[1]) for g in result.gold]
+    # Off-gold citations beside a gold one are extras (hurting precision); without any gold one, wrong.
+    kind = "extra citation" if result.metrics.get("citation_recall_article", 0.0) > 0 else "wrong article"
     for c in result.citations:
         ref = (c["doc_id"], c["article_no"])
         if not any(source_matches(ref, g, "article") for g in gold):
             where = f"{c['doc_id']} Art. {c['article_no']}" if c["article_no"] is not None else c["doc_id"]
-            problems.append(f"wrong article: cited {where}")
-    if result.citations and result.metrics.get("citation_recall_article") == 0.0:
-        problems.append("wrong article: no gold article cited")
+            problems.append(f"{kind}: cited {where}")
     problems.extend(f"missing fact: {fact}" for fact in result.missing_facts)
     return problems
 
@@ -118,7 +118,7 @@ def summary_table(summaries: Mapping[str, Mapping[str, float]]) -> list[str]:
 def diff_section(config: str, baseline: Sequence[ItemResult] | None, results: Sequence[ItemResult]) -> list[str]:
     lines = [f"### {config}", ""]
     if baseline is None:
-        return lines + [f"No committed baseline (`evals/baseline/{config}.jsonl`); run with `--save-baseline`.", ""]
+        return [*lines, f"No committed baseline (`evals/baseline/{config}.jsonl`); run with `--save-baseline`.", ""]
     diffs = diff_items(baseline, results)
     counts = {s: sum(1 for d in diffs if d.status == s) for s in ("improved", "regressed", "unchanged", "new")}
     lines.append(", ".join(f"{n} {s}" for s, n in counts.items()))
@@ -128,7 +128,7 @@ def diff_section(config: str, baseline: Sequence[ItemResult] | None, results: Se
             why = [f"now: {p}" for p in d.gained] + [f"fixed: {p}" for p in d.resolved]
             why = why or [f"item score {d.score_delta:+.2f}"]
             lines.append(f"- **{d.id}** {status}: " + "; ".join(why))
-    return lines + [""]
+    return [*lines, ""]
 
 
 def problems_section(results: Sequence[ItemResult]) -> list[str]:

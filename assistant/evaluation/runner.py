@@ -187,7 +187,8 @@ def update_thresholds(test_results: Sequence[ItemResult], path: Path) -> str:
 
     if not test_results:
         return "thresholds unchanged: the full config did not run on the test split"
-    current = load_thresholds(path) if path.is_file() else {"config": "full", "split": "test", "metrics": GATED}
+    current: dict[str, Any] = (load_thresholds(path) if path.is_file()
+                               else {"config": "full", "split": "test", "metrics": GATED})
     current["metrics"] = tightened(current["metrics"], summarize(test_results))
     path.write_text(json.dumps(current, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return f"thresholds -> {path}"

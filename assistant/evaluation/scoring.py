@@ -36,6 +36,7 @@ from assistant.models import Answer
 RETRIEVAL_METRICS = ("doc_hit@1", "doc_hit@5", "doc_mrr", "article_hit@1", "article_hit@5", "article_mrr")
 CITATION_METRICS = ("citation_precision_doc", "citation_recall_doc", "citation_precision_article",
                     "citation_recall_article")
+STORED_HITS = 20
 ITEM_METRICS = (*RETRIEVAL_METRICS, *CITATION_METRICS, "citation_valid", "key_fact_coverage")
 
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|(?<=\.)\s+(?=[A-Z\"“(（])|\n+")
@@ -64,7 +65,7 @@ class EmbeddingSimilarity:
     def vectors(self, texts: Sequence[str]) -> np.ndarray:
         todo = list(dict.fromkeys(t for t in texts if t not in self._vectors))
         if todo:
-            self._vectors.update(zip(todo, self.embedder.encode_documents(todo)))
+            self._vectors.update(zip(todo, self.embedder.encode_documents(todo), strict=False))
         if not texts:
             return np.zeros((0, self.embedder.dim), dtype=np.float32)
         return np.stack([self._vectors[t] for t in texts])
@@ -148,8 +149,9 @@ def new_result(item: EvalItem, config: str) -> ItemResult:
 
 def score_item(item: EvalItem, answer: Answer, markdown: str, config: str, ctx: ScoringContext) -> ItemResult:
     result = new_result(item, config)
+    # Metrics see every hit; the record keeps the top ones (the full list is ~20 kB per item).
     result.retrieved = [(h.chunk.doc_id, h.chunk.article_no, h.chunk.chunk_id, round(float(h.score), 6))
-                        for h in answer.retrieved]
+                        for h in answer.retrieved[:STORED_HITS]]
     result.answer, result.verdict, result.abstained = markdown, answer.verdict, answer.abstained
     result.citations = [{"n": c.n, "doc_id": c.doc_id, "article_no": c.article_no, "quote": c.quote}
                         for c in answer.citations]
