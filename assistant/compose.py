@@ -43,8 +43,10 @@ class ComposerConfig:
     min_lead_dense: float = 0.84  # a note statement leads with its verdict only this close to the question
     min_lexical: float = 4.0  # bm25-only mode: best BM25 score below this abstains
     lead_window: int = 8  # the verdict's statement must rank within the first hits
-    extra_statements: int = 0  # further note statements shown as points (dev: +0.09 recall, -0.13 precision)
-    extra_ratio: float = 0.8  # ... when their fused score is at least this share of the lead's
+    # One further note statement as a point when it scores close to the lead. Dev split: key-fact coverage
+    # 0.627 -> 0.680, article citation precision 0.593 -> 0.474 (its citations are relevant but not gold).
+    extra_statements: int = 1
+    extra_ratio: float = 0.9  # ... when its fused score is at least this share of the lead's
     extra_primary: int = 1  # further primary-text hits (ranked above the lead) quoted as points
     max_points: int = 5
     unled_points: int = 2  # without a matching note statement: how many top primary hits are quoted
