@@ -20,26 +20,30 @@ from .models import Chunk, Document, Kind
 MAX_ARTICLE_CHARS = 450
 MAX_GUIDE_CHARS = 1200
 
-_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_UNITS = {"十": 10, "百": 100, "千": 1000}
+CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+CN_BIG_UNITS = {"万": 10_000, "亿": 100_000_000}
 ARTICLE_START = re.compile(r"^\s*(?:\*\*)?第([零〇一二两三四五六七八九十百千\d]+)条(?:\*\*)?")
 HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 
 
 def chinese_number(text: str) -> int:
-    """'二十九' -> 29, '一百零三' -> 103, '12' -> 12."""
+    """'二十九' -> 29, '一百零三' -> 103, '一千万' -> 10000000, '12' -> 12; ValueError on anything else."""
     if text.isdigit():
         return int(text)
-    total, current = 0, 0
+    total, section, digit = 0, 0, 0
     for ch in text:
-        if ch in _DIGITS:
-            current = _DIGITS[ch]
-        elif ch in _UNITS:
-            total += (current or 1) * _UNITS[ch]
-            current = 0
+        if ch in CN_DIGITS:
+            digit = CN_DIGITS[ch]
+        elif ch in CN_UNITS:
+            section += (digit or 1) * CN_UNITS[ch]
+            digit = 0
+        elif ch in CN_BIG_UNITS:
+            total = (total + section + digit) * CN_BIG_UNITS[ch]
+            section, digit = 0, 0
         else:
             raise ValueError(f"not a Chinese numeral: {text!r}")
-    return total + current
+    return total + section + digit
 
 
 def article_label(article_no: int) -> str:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from assistant.chunking import chinese_number
 from assistant.errors import AssistantError
 from assistant.evaluation.dataset import ContextRef, DatasetError, EvalItem, load_dataset
-from assistant.evaluation.metrics import parse_chinese_numeral
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 FAQ = PROJECT_ROOT / "evals" / "datasets" / "faq.jsonl"
@@ -142,7 +142,7 @@ def faq_items() -> list[EvalItem]:
 @cache
 def articles_of(doc_id: str) -> frozenset[int]:
     text = (SHARED_CORPUS / doc_id).read_text(encoding="utf-8")
-    return frozenset(parse_chinese_numeral(n) for n in ARTICLE_LINE.findall(text))
+    return frozenset(chinese_number(n) for n in ARTICLE_LINE.findall(text))
 
 
 def test_faq_size_splits_and_languages(faq_items: list[EvalItem]) -> None:

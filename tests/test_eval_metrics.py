@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from assistant.chunking import chinese_number
 from assistant.evaluation.dataset import ContextRef
 from assistant.evaluation.metrics import (
     abstention_scores,
@@ -18,7 +19,6 @@ from assistant.evaluation.metrics import (
     hit_at_k,
     key_fact_coverage,
     latency_percentiles,
-    parse_chinese_numeral,
     reciprocal_rank,
 )
 from assistant.models import Chunk, Citation, Document, Hit, Kind, Status
@@ -229,8 +229,8 @@ def test_number_extraction() -> None:
 
 @pytest.mark.parametrize("text, value", [("一", 1), ("十", 10), ("十二", 12), ("二十", 20), ("二十九", 29),
                                          ("一百零五", 105), ("八十一", 81), ("一千万", 10_000_000)])
-def test_parse_chinese_numeral(text: str, value: int) -> None:
-    assert parse_chinese_numeral(text) == value
+def test_chinese_number(text: str, value: int) -> None:
+    assert chinese_number(text) == value
 
 
 # ---------------------------------------------------------------- abstention, latency, threshold

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from assistant.chunking import chinese_number
 from assistant.errors import CorpusError
 from assistant.models import Status
 from assistant.registry import Glossary, Registry, load_glossary, load_registry
@@ -28,21 +29,6 @@ EXPECTED_IDS = {
     "website-management-rules-2005",
 }
 needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/corpus is not available")
-
-_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_UNITS = {"十": 10, "百": 100, "千": 1000}
-
-
-def chinese_number(text: str) -> int:
-    total, digit = 0, 0
-    for ch in text:
-        if ch in _DIGITS:
-            digit = _DIGITS[ch]
-        else:
-            total += (digit or 1) * _UNITS[ch]
-            digit = 0
-    return total + digit
-
 
 @cache
 def articles_in(doc_id: str) -> frozenset[int]:

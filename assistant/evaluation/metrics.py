@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from assistant.chunking import CN_BIG_UNITS, CN_DIGITS, CN_UNITS, chinese_number
+
 Level = Literal["doc", "article"]
 Ref = tuple[str, int | None]
 SimilarityFn = Callable[[list[str], list[str]], Any]  # -> matrix indexable as m[i][j], len(facts) rows
@@ -182,9 +184,6 @@ def _lookup(doc_text_lookup: DocTextLookup, doc_id: str) -> str | None:
 
 # ---------------------------------------------------------------- key facts
 
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
-_CN_BIG = {"万": 10_000, "亿": 100_000_000}
 _EN_MULTIPLIERS = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9}
 _EN_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
              "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
@@ -196,35 +195,18 @@ _CHINESE = re.compile(r"([零〇一二两三四五六七八九十百千万亿]+)
 _EN_WORD = re.compile(r"\b(" + "|".join(_EN_WORDS) + r")\b", re.IGNORECASE)
 
 
-def parse_chinese_numeral(text: str) -> int:
-    """二十 -> 20, 一百零五 -> 105, 一千万 -> 10000000, 三 -> 3. Raises ValueError on other characters."""
-    total, section, digit = 0, 0, 0
-    for ch in text:
-        if ch in _CN_DIGITS:
-            digit = _CN_DIGITS[ch]
-        elif ch in _CN_UNITS:
-            section += (digit or 1) * _CN_UNITS[ch]
-            digit = 0
-        elif ch in _CN_BIG:
-            total = (total + section + digit) * _CN_BIG[ch]
-            section, digit = 0, 0
-        else:
-            raise ValueError(f"not a Chinese numeral: {text!r}")
-    return total + section + digit
-
-
 def extract_numbers(text: str, *, english_words: bool = False) -> set[float]:
     """Numeric values in ``text``: "RMB 1 million" and "100万元" both give 1000000.0, "二十个工作日" 20.0."""
     values: set[float] = set()
     for digits, unit in _ARABIC.findall(text):
         value = float(digits.replace(",", ""))
         unit = unit.lower()
-        values.add(value * (_CN_BIG.get(unit) or _CN_UNITS.get(unit) or _EN_MULTIPLIERS.get(unit, 1)))
+        values.add(value * (CN_BIG_UNITS.get(unit) or CN_UNITS.get(unit) or _EN_MULTIPLIERS.get(unit, 1)))
     for run in _CHINESE.findall(text):
-        if not any(ch in _CN_DIGITS or ch == "十" for ch in run):
+        if not any(ch in CN_DIGITS or ch == "十" for ch in run):
             continue  # a bare 万/亿 after Arabic digits ("100万元") was read above
         try:
-            values.add(float(parse_chinese_numeral(run)))
+            values.add(float(chinese_number(run)))
         except ValueError:
             continue
     if english_words:
