@@ -37,7 +37,7 @@ EXAMPLES = ["Does my personal blog need Bei'an?", "Can a WFOE hold an ICP Zheng?
 LANGUAGES = {"Auto": "", "English": "en", "中文": "zh"}
 MODES = {"Extractive (quotes the corpus)": "extractive", "LLM (configured model)": "llm"}
 INGEST_HINT = "Build the index with: `icp-assistant ingest`"
-STREAM_DELAY_S = 0.04
+STREAM_DELAY_S = 0.02  # a visible stream; sleeping does not hold a CPU, so the queue below admits 16
 
 SOURCES_CSS = """
 .icp-sources { font-size: 0.92rem; line-height: 1.45; }
@@ -311,7 +311,7 @@ def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860, *, ass
            block: bool = True) -> gr.Blocks:
     """Serve the app locally (no share link). ``block=False`` returns once the server listens (tests)."""
     app = build_app(settings, assistant)
-    app.queue(default_concurrency_limit=4)
+    app.queue(default_concurrency_limit=16)
     app.launch(server_name=host, server_port=port, share=False, prevent_thread_lock=not block, quiet=not block,
                footer_links=[], theme=gr.themes.Soft(), css=APP_CSS)
     return app
