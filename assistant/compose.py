@@ -196,11 +196,12 @@ class Composer:
         return f"{label}: “{sentence}” [{n}]" if lang == "en" else f"{label}：“{sentence}” [{n}]"
 
     def _cite_statement(self, statement: NoteStatement, hit: Hit, book: CitationBook, query_tokens: set[str]) -> list[int]:
-        """[n]s for a statement: primary texts and instrument notes first; guides only when nothing else backs it."""
+        """[n]s for every source the statement cites, primary texts and instrument notes first: a statement about
+        provider practice needs its guide cited even when a primary text backs the rule beside it."""
         resolved = [r for c in statement.cites if (r := self.resolver.resolve(c, book.lang))]
-        authoritative = [r for r in resolved if r[1].kind not in (Kind.PROVIDER_GUIDE, Kind.BLOG)]
+        resolved.sort(key=lambda r: r[1].kind in (Kind.PROVIDER_GUIDE, Kind.BLOG))
         numbers = []
-        for chunks, doc in authoritative or resolved:
+        for chunks, doc in resolved:
             best = max(chunks, key=lambda c: len(query_tokens & set(tokenize(c.text))))
             numbers.append(book.cite(best, doc))
         if not numbers:  # nothing the note cites is in the index: the note itself is the source
