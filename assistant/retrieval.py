@@ -50,8 +50,8 @@ class RetrievalConfig:
 class Retrieval:
     """Ranked hits plus what the composer needs to judge them.
 
-    ``routed`` is ``hits`` with, after every project-note hit, the chunks that note statement cites: the
-    notes route English questions to the Chinese articles they summarise.
+    ``routed`` is ``hits`` with, before every project-note hit, the chunks that note statement cites
+    (primary texts first): the notes route English questions to the Chinese articles they summarise.
     """
 
     hits: tuple[Hit, ...]
@@ -170,13 +170,14 @@ class HybridRetriever:
     def route(self, hits: tuple[Hit, ...], allowed: set[str]) -> tuple[Hit, ...]:
         routed: dict[str, Hit] = {}
         for hit in hits:
-            routed.setdefault(hit.chunk.chunk_id, hit)
             statement = statement_of(hit)
-            for cite in statement.cites if statement else ():
-                resolved = self.resolver.resolve(cite, hit.chunk.language)
-                if resolved and resolved[1].doc_id in allowed:
-                    for chunk in resolved[0]:
-                        routed.setdefault(chunk.chunk_id, Hit(chunk=chunk, document=resolved[1], score=hit.score))
+            cited = [r for c in (statement.cites if statement else ())
+                     if (r := self.resolver.resolve(c, hit.chunk.language)) and r[1].doc_id in allowed]
+            cited.sort(key=lambda r: r[1].kind in (Kind.PROVIDER_GUIDE, Kind.BLOG))
+            for chunks, doc in cited:  # the evidence first, then the note that led to it
+                for chunk in chunks:
+                    routed.setdefault(chunk.chunk_id, Hit(chunk=chunk, document=doc, score=hit.score))
+            routed.setdefault(hit.chunk.chunk_id, hit)
         return tuple(routed.values())
 
     def _dense(self, query: str, allowed: set[str]) -> dict[int, float]:
