@@ -170,7 +170,7 @@ class Assistant:
         retrieved_at = time.perf_counter()
         answer = composer.compose(cleaned, lang, retrieval)
         if mode == "llm" and self.llm is not None and not answer.abstained:
-            answer = self.llm.rewrite(answer, retrieval)
+            answer = self.llm.rewrite(answer)
         answer = replace(answer, notices=tuple(notices) + answer.notices)
         done = time.perf_counter()
         return replace(answer, timings_ms={"retrieve": (retrieved_at - started) * 1000,

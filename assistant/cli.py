@@ -9,8 +9,12 @@ import sys
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import AssistantError
+
+if TYPE_CHECKING:
+    from .assistant import Assistant
 from .settings import EMBEDDING_BACKENDS, RETRIEVAL_MODES, Settings, parse_as_of
 
 
@@ -104,11 +108,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ask_batch(assistant: object, path: Path) -> int:
-    from .assistant import Assistant
+def _ask_batch(assistant: Assistant, path: Path) -> int:
     from .render import answer_json
 
-    assert isinstance(assistant, Assistant)
     try:  # bytes, decoded line by line: a line that is not UTF-8 is one error object, not the end of the batch
         stream = sys.stdin.buffer if str(path) == "-" else path.open("rb")
     except OSError as exc:

@@ -17,7 +17,6 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from .errors import ConfigError
 from .models import Answer
-from .retrieval import Retrieval
 from .settings import Settings
 
 SYSTEM = (
@@ -58,7 +57,7 @@ class LLMAnswerer:
                 HumanMessage(f"Sources:\n{sources}\n\nDraft answer from the sources:\n{notes}\n\n"
                              f"Question: {answer.question}")]
 
-    def rewrite(self, answer: Answer, retrieval: Retrieval | None = None) -> Answer:
+    def rewrite(self, answer: Answer) -> Answer:
         """The LLM's answer if it passes the post-check, else the extractive one with the reason."""
         try:
             reply = self.model.invoke(self.prompt(answer))

@@ -30,6 +30,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from assistant.evaluation.metrics import percentile
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATASET = PROJECT_ROOT / "evals" / "datasets" / "faq.jsonl"
 FIRST_QUESTION = "Does my personal blog need Bei'an?"
@@ -108,15 +110,6 @@ def worker_warm(pipeline: str, rounds: int) -> dict[str, Any]:
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    rank = (len(ordered) - 1) * pct / 100
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
 def run_worker(args: argparse.Namespace) -> None:

@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistant.evaluation.metrics import percentile
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATASET = PROJECT_ROOT / "evals" / "datasets" / "faq.jsonl"
 MODE = "Extractive (quotes the corpus)"
@@ -90,15 +92,6 @@ class Level:
     def p95(self) -> float:
         return percentile(self.latencies, 95) if self.latencies else float("inf")
 
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    rank = (len(ordered) - 1) * pct / 100
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
 def run_level(base: str, questions: list[str], reference: dict[str, Any], clients: int, per_client: int) -> Level:

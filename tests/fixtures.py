@@ -38,6 +38,12 @@ def copy_subset(target: Path, files: tuple[str, ...] = SMALL_SUBSET) -> Path:
     return target
 
 
+def fake_settings(tmp_path: Path, files: tuple[str, ...]) -> Settings:
+    """One corpus root of copies of ``files`` and a fresh data folder, with the fake embedder."""
+    root = copy_subset(tmp_path / "corpus", files)
+    return Settings(corpus_dirs=(root,), data_dir=tmp_path / "data", embedding="fake")
+
+
 def small_settings(tmp_path: Path, embedding: str = "fake", **changes: object) -> Settings:
     """Settings for the project's own notes plus a small subset of the shared corpus."""
     subset = copy_subset(tmp_path / "shared-subset")

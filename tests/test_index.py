@@ -17,7 +17,7 @@ from assistant.errors import IndexMismatchError, IndexMissingError
 from assistant.index import IndexStore
 from assistant.ingest import ingest
 from assistant.settings import PROJECT_ROOT, Settings
-from tests.fixtures import copy_subset
+from tests.fixtures import fake_settings
 
 FILES = (
     "regulations/non-commercial-internet-information-services-filing-measures-2005.zh.md",
@@ -28,8 +28,7 @@ FILES = (
 
 @pytest.fixture()
 def settings(tmp_path: Path) -> Settings:
-    root = copy_subset(tmp_path / "corpus", FILES)
-    return Settings(corpus_dirs=(root,), data_dir=tmp_path / "data", embedding="fake")
+    return fake_settings(tmp_path, FILES)
 
 
 def loaded_ids(settings: Settings) -> list[str]:

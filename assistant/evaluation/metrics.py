@@ -336,11 +336,15 @@ def latency_percentiles(ms_list: Sequence[float]) -> LatencyPercentiles:
     values = sorted(float(v) for v in ms_list)
     if not values:
         return LatencyPercentiles(p50=NAN, p95=NAN, n=0, max=NAN)
-    return LatencyPercentiles(p50=_percentile(values, 50), p95=_percentile(values, 95), n=len(values),
+    return LatencyPercentiles(p50=percentile(values, 50), p95=percentile(values, 95), n=len(values),
                               max=values[-1])
 
 
-def _percentile(sorted_values: list[float], p: float) -> float:
+def percentile(values: Sequence[float], p: float) -> float:
+    """Linear-interpolated percentile; NaN for no values (shared with the benchmarks)."""
+    sorted_values = sorted(values)
+    if not sorted_values:
+        return NAN
     position = (len(sorted_values) - 1) * p / 100
     low = math.floor(position)
     high = min(low + 1, len(sorted_values) - 1)
