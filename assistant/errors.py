@@ -29,9 +29,5 @@ class StoreUnavailableError(AssistantError):
     """The Chroma server cannot be reached."""
 
 
-class BadQuestionError(AssistantError):
-    """The question is empty or unusable after cleaning."""
-
-
 class FeedbackError(AssistantError):
     """Feedback cannot be stored or exported (message names the path and the problem)."""

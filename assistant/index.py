@@ -182,7 +182,8 @@ class IndexStore:
     def _sync(self, documents: Sequence[Document], chunks: Sequence[Chunk], *, rebuild: bool,
               corpus_version: str, progress: Callable[[int, int], None] | None) -> IngestReport:
         started = time.perf_counter()
-        records = [(c.chunk_id, c.text, chunk_metadata(c, documents_by_id(documents))) for c in chunks]
+        by_id = {d.doc_id: d for d in documents}
+        records = [(c.chunk_id, c.text, chunk_metadata(c, by_id)) for c in chunks]
         fingerprint = _fingerprint(records, self.embedder.model_id)
         active = self._readable_active()
         old_ids: set[str] = set()
@@ -282,10 +283,6 @@ class IndexStore:
 
 
 # --- (de)serialisation at the vector-store edge -----------------------------------------------------------------
-
-
-def documents_by_id(documents: Sequence[Document]) -> dict[str, Document]:
-    return {d.doc_id: d for d in documents}
 
 
 def chunk_metadata(chunk: Chunk, documents: dict[str, Document]) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -101,11 +101,6 @@ class Settings:
             raise ConfigError(f"CHROMA_PORT must be an integer and ICP_LLM_TIMEOUT a number: {exc}") from exc
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
-
-
-def describe_settings() -> list[tuple[str, str]]:
-    """(name, help) for every field: used by ``--help`` texts and the README."""
-    return [(f.name, f.metadata.get("help", "")) for f in fields(Settings)]
 
 
 def parse_as_of(text: str | None) -> date | None:

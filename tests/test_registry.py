@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -239,10 +240,7 @@ def test_find_prefers_longest_match_and_word_boundaries(glossary: Glossary) -> N
     "  - {id: x, title_zh: t, title_en: t, kind: law, versions: [{version: '1', status: in force}]}\n"),
 ])
 def test_malformed_registry_raises_corpus_error_naming_the_path(tmp_path: Path, content: str) -> None:
-    path = tmp_path / "registry.yml"
-    path.write_text(content, encoding="utf-8")
-    with pytest.raises(CorpusError, match=re.escape(str(path))):
-        load_registry(path)
+    assert_malformed(tmp_path / "registry.yml", content, load_registry)
 
 
 @pytest.mark.parametrize("content", [
@@ -252,10 +250,13 @@ def test_malformed_registry_raises_corpus_error_naming_the_path(tmp_path: Path, 
     " {id: a, en: [z], zh: [w], definition_en: d, definition_zh: d}]\n"),
 ])
 def test_malformed_glossary_raises_corpus_error_naming_the_path(tmp_path: Path, content: str) -> None:
-    path = tmp_path / "glossary.yml"
+    assert_malformed(tmp_path / "glossary.yml", content, load_glossary)
+
+
+def assert_malformed(path: Path, content: str, loader: Callable[[Path], object]) -> None:
     path.write_text(content, encoding="utf-8")
     with pytest.raises(CorpusError, match=re.escape(str(path))):
-        load_glossary(path)
+        loader(path)
 
 
 def test_missing_registry_file_raises_corpus_error(tmp_path: Path) -> None:
