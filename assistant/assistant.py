@@ -24,6 +24,7 @@ from .models import Answer
 from .registry import Glossary, load_glossary
 from .retrieval import HybridRetriever, RetrievalConfig
 from .settings import Settings
+from .text import detect_language
 
 GLOSSARY_FILE = "glossary.yml"
 log = logging.getLogger(__name__)
@@ -48,12 +49,6 @@ NOTICES = {
               "zh": "索引存储无法连接（{error}）；以下根据此前加载的索引回答。"},
     "as_of": {"en": "Answered from the texts in force on {date}.", "zh": "按{date}有效的文本回答。"},
 }
-
-
-def detect_language(text: str) -> str:
-    han = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
-    latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
-    return "zh" if han and han * 3 >= latin else "en"
 
 
 def clean_question(text: str) -> str:
@@ -97,7 +92,7 @@ class Assistant:
         retriever = HybridRetriever(index, self._embedder, self._glossary,
                                     retrieval_config or RetrievalConfig(mode=self.settings.retrieval))
         retriever.retrieve("备案 ICP filing warm-up")  # loads jieba's dictionary and the model now, not at question one
-        composer = Composer(retriever.resolver, composer_config or ComposerConfig.for_backend(self.settings.embedding))
+        composer = Composer(retriever, composer_config or ComposerConfig.for_backend(self.settings.embedding))
         return index, retriever, composer
 
     # One tuple, swapped whole: a question never mixes two generations.

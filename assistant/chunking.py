@@ -12,9 +12,10 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 from .models import Chunk, Document, Kind
+from .text import HEADING, detect_language, sentences
 
 # multilingual-e5-small reads 512 tokens; Chinese runs ~1 token per character, so stay well below.
 MAX_ARTICLE_CHARS = 450
@@ -24,7 +25,6 @@ CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 
 CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 CN_BIG_UNITS = {"万": 10_000, "亿": 100_000_000}
 ARTICLE_START = re.compile(r"^\s*(?:\*\*)?第([零〇一二两三四五六七八九十百千\d]+)条(?:\*\*)?")
-HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 
 
 def chinese_number(text: str) -> int:
@@ -65,11 +65,36 @@ def chunk_document(doc: Document) -> list[Chunk]:
 
 
 def _number(doc: Document, pieces: Iterator[dict]) -> list[Chunk]:
-    chunks = []
-    for position, piece in enumerate(p for p in pieces if p["text"].strip()):
-        draft = Chunk(chunk_id="", doc_id=doc.doc_id, position=position, **piece)
-        chunks.append(replace(draft, chunk_id=chunk_id(doc.doc_id, position, draft.embed_text)))
+    """Chunks in document order; each unit is followed by its facets (questions or sentences) that point at it."""
+    chunks: list[Chunk] = []
+    for piece in pieces:
+        facets = piece.pop("facets", ())
+        if not piece["text"].strip():
+            continue
+        unit = _numbered(doc, len(chunks), piece)
+        chunks.append(unit)
+        for facet, text in dict.fromkeys(facets):
+            chunks.append(_numbered(doc, len(chunks), {
+                "text": text, "title_path": unit.title_path, "article_no": unit.article_no, "part": unit.part,
+                "statement_id": unit.statement_id, "language": detect_language(text),
+                "facet": facet, "parent": unit.chunk_id}))
     return chunks
+
+
+def drop_repeated_facets(chunks: list[Chunk], max_docs: int = 2) -> list[Chunk]:
+    """Without the sentence facets that recur in more than ``max_docs`` documents: guide boilerplate (a line
+    on every Tencent page about authorization codes) names a topic and answers nothing, yet it matched every
+    question on that topic above the page that answers it (issue #11)."""
+    docs: dict[str, set[str]] = {}
+    for chunk in chunks:
+        if chunk.facet == "sentence":
+            docs.setdefault(chunk.text, set()).add(chunk.doc_id)
+    return [c for c in chunks if c.facet != "sentence" or len(docs[c.text]) <= max_docs]
+
+
+def _numbered(doc: Document, position: int, piece: dict) -> Chunk:
+    draft = Chunk(chunk_id="", doc_id=doc.doc_id, position=position, **piece)
+    return replace(draft, chunk_id=chunk_id(doc.doc_id, position, draft.embed_text))
 
 
 # --- regulations ---------------------------------------------------------------------------------------------
@@ -150,39 +175,107 @@ def _regulation_pieces(doc: Document) -> Iterator[dict]:
         title_path = " › ".join([title, *[p for p in path if p != doc.title], label])
         for part, piece in enumerate(split_long(text, MAX_ARTICLE_CHARS)):
             yield {"text": piece, "title_path": title_path, "article_no": article_no, "part": part,
-                   "language": "zh", "annex": article_no is None}
+                   "language": "zh", "annex": article_no is None,
+                   "facets": [("sentence", sent) for sent in sentences(piece)]}
 
 
 # --- guides ----------------------------------------------------------------------------------------------------
 
 
-def _sections(body: str) -> Iterator[tuple[list[str], int, str]]:
-    """(heading path, heading level, text including its heading line) per heading section."""
-    headings: dict[int, str] = {}
-    level, lines = 0, list[str]()
+@dataclass
+class _Section:
+    """One heading of a guide page with the lines directly under it and its sub-headings."""
+
+    level: int
+    heading: str
+    path: list[str]
+    lines: list[str] = field(default_factory=list)
+    children: list[_Section] = field(default_factory=list)
+
+    @property
+    def own_text(self) -> str:
+        return "\n".join(self.lines).strip()
+
+    def whole_text(self) -> str:
+        return "\n".join(p for p in (self.own_text, *(c.whole_text() for c in self.children)) if p)
+
+
+def _outline(body: str) -> _Section:
+    """The heading tree of a Markdown page (the root holds the text before the first heading)."""
+    root = _Section(level=0, heading="", path=[])
+    stack = [root]
     for line in body.splitlines():
         m = HEADING.match(line)
-        if m:
-            if "\n".join(lines).strip():
-                yield [headings[k] for k in sorted(headings)], level, "\n".join(lines).strip()
-            level = len(m.group(1))
-            headings = {k: v for k, v in headings.items() if k < level}
-            headings[level] = m.group(2)
-            lines = [line]
-        else:
-            lines.append(line)
-    if "\n".join(lines).strip():
-        yield [headings[k] for k in sorted(headings)], level, "\n".join(lines).strip()
+        if not m:
+            stack[-1].lines.append(line)
+            continue
+        level = len(m.group(1))
+        while stack[-1].level >= level:
+            stack.pop()
+        parent = stack[-1]
+        section = _Section(level=level, heading=m.group(2), path=[*parent.path, m.group(2)], lines=[line])
+        parent.children.append(section)
+        stack.append(section)
+    return root
+
+
+def _units(section: _Section) -> Iterator[tuple[_Section, str]]:
+    """(section, text) per answer unit: a question heading keeps everything under it (its answer may sit
+    under sub-headings such as "处理办法"); another heading gives its own lines, then its children."""
+    heading = section.heading.strip("*# ").strip()
+    if section.level and NAVIGATION.match(heading):
+        return
+    if section.level and is_question(heading):
+        yield section, section.whole_text()
+        return
+    if section.own_text and (not section.level or section.own_text.partition("\n")[2].strip()):
+        yield section, section.own_text
+    for child in section.children:
+        yield from _units(child)
+
+
+# Navigation and boilerplate sections of guides: retrieval never needs them and they crowd out answers.
+NAVIGATION = re.compile(r"^(?:参见|相关文档|相关链接|相关阅读|see also|related (?:documents|links|topics))$", re.IGNORECASE)
+# A heading that names no topic of its own: matched together with the page title.
+GENERIC_HEADING = re.compile(r"^(?:\d+[.、]\s*)?(?:概述|简介|详细内容|说明|操作场景|操作步骤|注意事项|前提条件|处理办法|"
+                             r"解决方法|问题描述|可能原因|原因|示例|overview|details|description|steps|notes?)$",
+                             re.IGNORECASE)
+QUESTION_WORDS = re.compile(r"[?？]|吗|如何|怎么|怎样|什么|为什么|为何|是否|能否|可否|可以|哪些|哪里|多久|多长|需要|"
+                            r"^(?:how|what|why|when|where|which|who|can|could|do|does|is|are|should|will|must|may)\b",
+                            re.IGNORECASE)
+METADATA_BLOCK = re.compile(r"```ya?ml\s*\n---.*?```", re.DOTALL)
+SOURCE_LINE = re.compile(r"^>\s*(?:来源|原始资料|source)[:：].*$", re.IGNORECASE | re.MULTILINE)
+
+
+def is_question(heading: str) -> bool:
+    return bool(QUESTION_WORDS.search(heading)) and not GENERIC_HEADING.match(heading)
+
+
+def question_facet(title: str, heading: str) -> str:
+    """The text a section is matched on as a question: a question heading alone, another heading with its
+    page title (so "操作场景" reads "备案注销咨询 操作场景")."""
+    heading = heading.strip("*# ").strip()
+    if not heading or heading == title:
+        return title
+    return heading if is_question(heading) else f"{title} {heading}"
+
+
+def _clean_guide(body: str) -> str:
+    """Drop what is metadata, not content: inner YAML blocks and source lines of the distilled guides."""
+    return SOURCE_LINE.sub("", METADATA_BLOCK.sub("", _strip_inner_front_matter(body)))
 
 
 def _section_pieces(doc: Document, limit: int) -> Iterator[dict]:
     lang = "en" if doc.language == "en" else "zh"
-    for path, level, text in _sections(_strip_inner_front_matter(doc.body)):
-        title_path = " › ".join([doc.title, *[p for p in path if p != doc.title]])
-        # A FAQ '### question' block stays whole with its answer; other long sections split at paragraphs.
-        pieces = [text] if level >= 3 else split_long(text, limit)
+    for section, text in _units(_outline(_clean_guide(doc.body))):
+        heading = section.heading
+        title_path = " › ".join([doc.title, *[p for p in section.path if p != doc.title]])
+        facets = [("question", question_facet(doc.title, heading))] if heading else []
+        # A FAQ question block stays whole with its answer; other long sections split at paragraphs.
+        pieces = [text] if heading and is_question(heading.strip("*# ").strip()) else split_long(text, limit)
         for part, piece in enumerate(pieces):
-            yield {"text": piece, "title_path": title_path, "part": part, "language": lang}
+            yield {"text": piece, "title_path": title_path, "part": part, "language": lang,
+                   "facets": (facets if part == 0 else []) + [("sentence", s) for s in sentences(piece)]}
 
 
 def _guide_pieces(doc: Document) -> Iterator[dict]:
@@ -214,4 +307,5 @@ def _note_pieces(doc: Document) -> Iterator[dict]:
             text = "\n".join(p for p in (verdict, st.text[lang]) if p)
             title = doc.title_en if lang == "en" else doc.title
             yield {"text": text, "title_path": title, "statement_id": st.id, "language": lang,
-                   "context": "\n".join(st.questions.get(lang, ()))}
+                   "context": "\n".join(st.questions.get(lang, ())),
+                   "facets": [("question", q) for q in st.questions.get(lang, ())]}

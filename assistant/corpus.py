@@ -279,8 +279,12 @@ def _note_statement(raw: Any, where: str) -> NoteStatement:
         if not isinstance(c, dict) or not (c.get("doc") or c.get("instrument")):
             raise CorpusError(f"{where}: every cite needs 'doc' or 'instrument'")
         article = c.get("article")
+        role = str(c.get("role", "basis"))
+        if role not in ("basis", "support"):
+            raise CorpusError(f"{where}: a cite's 'role' must be 'basis' or 'support', got {role!r}")
         cites.append(NoteCite(doc=str(c.get("doc") or ""), article=int(article) if article is not None else None,
-                              instrument=str(c.get("instrument") or ""), verified=bool(c.get("verified", True))))
+                              instrument=str(c.get("instrument") or ""), verified=bool(c.get("verified", True)),
+                              role=role))
     in_scope = str(raw.get("scope", "in")) != "out"
     if in_scope and not cites:
         raise CorpusError(f"{where}: no 'cites' (every statement must cite its source)")

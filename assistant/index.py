@@ -89,7 +89,8 @@ class LoadedIndex:
 
     def __post_init__(self) -> None:
         for chunk in self.chunks:
-            self.by_article.setdefault((chunk.doc_id, chunk.article_no), []).append(chunk)
+            if not chunk.facet:  # facets only match; the unit itself is what gets cited
+                self.by_article.setdefault((chunk.doc_id, chunk.article_no), []).append(chunk)
 
 
 def make_client(settings: Settings) -> Any:
@@ -291,7 +292,7 @@ def chunk_metadata(chunk: Chunk, documents: dict[str, Document]) -> dict[str, An
         "doc_id": chunk.doc_id, "position": chunk.position, "title_path": chunk.title_path,
         "article_no": -1 if chunk.article_no is None else chunk.article_no, "part": chunk.part,
         "statement_id": chunk.statement_id, "language": chunk.language, "context": chunk.context,
-        "annex": chunk.annex, "kind": doc.kind.value, "status": doc.status.value, "title": doc.title,
+        "annex": chunk.annex, "facet": chunk.facet, "parent": chunk.parent, "kind": doc.kind.value, "status": doc.status.value, "title": doc.title,
         "version": doc.version, "date_effective": doc.date_effective.isoformat() if doc.date_effective else "",
         "embed_text": chunk.embed_text, "tokens": " ".join(tokenize(chunk.embed_text)),
     }
@@ -304,7 +305,8 @@ def chunk_from_metadata(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk
     return Chunk(chunk_id=chunk_id, doc_id=meta["doc_id"], position=int(meta["position"]), text=text,
                  title_path=meta["title_path"], article_no=None if meta["article_no"] < 0 else int(meta["article_no"]),
                  part=int(meta["part"]), statement_id=meta["statement_id"], language=meta["language"],
-                 context=meta["context"], annex=bool(meta["annex"]))
+                 context=meta["context"], annex=bool(meta["annex"]), facet=meta.get("facet", ""),
+                 parent=meta.get("parent", ""))
 
 
 def _json_default(value: Any) -> Any:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .chunking import chunk_document
+from .chunking import chunk_document, drop_repeated_facets
 from .corpus import CorpusScan, Problem, scan_corpus
 from .embeddings import make_embedder
 from .errors import CorpusError
@@ -90,7 +90,7 @@ def prepare(settings: Settings) -> PreparedCorpus:
     scan = scan_corpus(settings.corpus_dirs)
     registry = find_registry(settings.corpus_dirs)
     documents = tuple(annotate(d, registry) if registry else d for d in scan.documents)
-    chunks = tuple(c for d in documents for c in chunk_document(d))
+    chunks = tuple(drop_repeated_facets([c for d in documents for c in chunk_document(d)]))
     return PreparedCorpus(scan=scan, documents=documents, chunks=chunks, registry=registry)
 
 

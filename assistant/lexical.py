@@ -22,7 +22,12 @@ _LATIN = re.compile(r"[a-z][a-z0-9'’]*[a-z0-9]|[a-z]|\d+(?:\.\d+)?")
 EN_STOP = frozenset(
     "a an the and or of to in on for is are was be been do does did my i we you your it its can could should "
     "would will with as at by from that this these those what which who how when where if there their they "
-    "have has had not no yes any need needs me our us about into than then so such also".split()
+    "have has had not no yes any need needs me our us about into than then so such also just only still get got "
+    "gets getting go going want wants like really very much many more most some one two thing things way ok okay "
+    "please thanks hi hello whats what's i'm im we're were don't dont doesn't does't isn't can't cant won't "
+    "without with within run running make making use using used put set take takes know tell say said "
+    "actually already again ever even else etc per via other others another each every all both either "
+    "here now today currently right should must may might shall".split()
 )
 ZH_STOP = frozenset("的 了 和 与 及 或 是 在 有 为 对 等 我 你 他 她 它 们 吗 呢 吧 啊 要 会 能 可 该 这 那 就 都 也 而 之 其 以 于 被 "
                     "怎么 怎样 如何 什么 哪些 哪个 为什么 多少 多久 是否 一下 一个 可以 需要 请问".split())

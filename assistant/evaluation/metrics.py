@@ -381,3 +381,77 @@ def calibrate_threshold(positive_scores: Sequence[float], negative_scores: Seque
             best = (key, Threshold(threshold=cut, tpr=tpr, fpr=fpr, n_positive=len(pos), n_negative=len(neg)))
     assert best is not None  # math.inf always yields fpr 0
     return best[1]
+
+
+# ---------------------------------------------------------------- the lead: does the first line answer?
+
+_YES = re.compile(r"^\s*(?:yes|usually yes|generally yes|需要|要|可以|能|是|包括|实践中通常需要)(?![不没])", re.IGNORECASE)
+_NO = re.compile(r"^\s*(?:no\b|usually no|generally no|probably not|not\b|不|没有|无需|一般不|通常不)", re.IGNORECASE)
+_DEPENDS = re.compile(r"^\s*(?:it depends|depends|unclear|视情况|不一定|取决于)", re.IGNORECASE)
+
+
+def polarity(text: str | None) -> str:
+    """'yes' | 'no' | 'depends' | '' (none stated) of a verdict's first words."""
+    if not text:
+        return ""
+    if _DEPENDS.match(text):
+        return "depends"
+    if _NO.match(text):
+        return "no"
+    return "yes" if _YES.match(text) else ""
+
+
+@dataclass(frozen=True)
+class LeadScore:
+    score: float  # 1.0 the lead answers the question, 0.0 it answers another one, NaN no lead to judge
+    reason: str
+
+
+QUOTE = re.compile(r"[“\"]([^”\"]+)[”\"]")
+# In a quoted source (which never starts with "Yes"/"No"), the first sentence's own negation decides.
+_QUOTE_NO = re.compile(r"无需|不需要|不用|不能|不可以|不可|不支持|无法|不得|不予|不允许|禁止|不属于|"
+                       r"\b(?:no need|not required|not needed|cannot|can't|not allowed|not possible|not supported)\b",
+                       re.IGNORECASE)
+_QUOTE_YES = re.compile(r"需要|必须|应当|应该|可以|支持|须|\b(?:must|required|need to|needs to|can|may)\b", re.IGNORECASE)
+
+
+def stated_polarity(lead_text: str) -> str:
+    """The polarity a lead states: a verdict's first word, or the first sentence of the quote it leads with."""
+    quote = QUOTE.search(lead_text)
+    if quote is None:
+        return polarity(lead_text)
+    first = re.split(r"[。！？!?；;]|\.\s", quote.group(1), maxsplit=1)[0]
+    if _QUOTE_NO.search(first):
+        return "no"
+    return "yes" if _QUOTE_YES.search(first) else ""
+
+
+def lead_correct(gold_verdict: str | None, should_abstain: bool, lead_from: str, lead_text: str,
+                 lead_sources: Sequence[Any], gold: Sequence[Any], *, fact_match: bool = False) -> LeadScore:
+    """Whether the answer's first line answers the question.
+
+    A lead on an item whose gold says there is no answer (out of scope) is wrong. With a gold yes/no/depends
+    verdict the polarity the lead states must agree; with a figure the lead must contain one of its numbers;
+    otherwise the lead must rest on a gold document or state a key fact of the reference (``fact_match``: the
+    same answer from another provider's page is still the answer).
+    """
+    led = lead_from in ("note", "faq", "section", "article")
+    if should_abstain:
+        return LeadScore(0.0, "lead on an out-of-scope question") if led else LeadScore(NAN, "no lead")
+    if not led:
+        return LeadScore(NAN, "no lead")
+    on_gold = any(source_matches(as_ref(s), as_ref(g), "doc") for s in lead_sources for g in gold)
+    expected = polarity(gold_verdict)
+    if expected:
+        stated = stated_polarity(lead_text)
+        if stated:
+            return LeadScore(1.0, "polarity agrees") if stated == expected else LeadScore(0.0, f"says {stated}, gold {expected}")
+    numbers = extract_numbers(gold_verdict or "")
+    if numbers and not expected:
+        found = extract_numbers(lead_text)
+        return LeadScore(1.0, "figure given") if numbers & found else LeadScore(0.0, "figure missing")
+    if on_gold:
+        return LeadScore(1.0, "rests on a gold source")
+    if fact_match:
+        return LeadScore(1.0, "states a key fact")
+    return LeadScore(0.0, "rests on no gold source") if gold else LeadScore(NAN, "no gold source")

@@ -17,7 +17,9 @@ from assistant.evaluation.metrics import source_matches
 from assistant.evaluation.scoring import ItemResult, summarize
 
 TABLE_METRICS = (
-    "doc_hit@1", "doc_hit@5", "doc_mrr", "article_hit@1", "article_hit@5", "article_mrr",
+    "lead", "wrong_lead_rate", "leads",
+    "doc_hit@1", "doc_hit@5", "doc_mrr", "article_hit@1", "article_hit@5", "article_mrr", "raw_doc_hit@5",
+    "raw_article_hit@5",
     "citation_precision_doc", "citation_recall_doc", "citation_precision_article", "citation_recall_article",
     "citation_valid", "invalid_citations", "key_fact_coverage", "abstention_precision", "abstention_recall",
     "false_abstention_rate", "latency_p50_ms", "latency_p95_ms", "errors",

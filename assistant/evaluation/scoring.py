@@ -27,17 +27,20 @@ from assistant.evaluation.metrics import (
     citation_precision_recall,
     citation_validity,
     hit_at_k,
+    citation_markers,
     key_fact_coverage,
     latency_percentiles,
+    lead_correct,
     reciprocal_rank,
 )
 from assistant.models import Answer
 
-RETRIEVAL_METRICS = ("doc_hit@1", "doc_hit@5", "doc_mrr", "article_hit@1", "article_hit@5", "article_mrr")
+RETRIEVAL_METRICS = ("doc_hit@1", "doc_hit@5", "doc_mrr", "article_hit@1", "article_hit@5", "article_mrr",
+                     "raw_doc_hit@5", "raw_article_hit@5")
 CITATION_METRICS = ("citation_precision_doc", "citation_recall_doc", "citation_precision_article",
                     "citation_recall_article")
 STORED_HITS = 20
-ITEM_METRICS = (*RETRIEVAL_METRICS, *CITATION_METRICS, "citation_valid", "key_fact_coverage")
+ITEM_METRICS = (*RETRIEVAL_METRICS, *CITATION_METRICS, "citation_valid", "key_fact_coverage", "lead")
 
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|(?<=\.)\s+(?=[A-Z\"“(（])|\n+")
 _MARKERS = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
@@ -99,6 +102,9 @@ class ScoringContext:
     doc_texts: Mapping[str, str]
     similarity: EmbeddingSimilarity
     threshold: Threshold
+    # A stricter cut-off (FPR <= 2 %) for whether a one-line lead states a key fact: at the coverage cut-off
+    # (FPR ~13 %) a lead of two sentences would "state" one of four facts by chance a third of the time.
+    strict: Threshold | None = None
 
 
 @dataclass(kw_only=True)
@@ -119,6 +125,8 @@ class ItemResult:
     abstained: bool = False
     metrics: dict[str, float] = field(default_factory=dict)
     missing_facts: list[str] = field(default_factory=list)
+    lead_from: str = ""
+    lead_reason: str = ""
     citation_problems: dict[str, list[int]] = field(default_factory=dict)
     gold: list[tuple[str, int | None]] = field(default_factory=list)
     latency_ms: float | None = None
@@ -165,9 +173,18 @@ def score_item(item: EvalItem, answer: Answer, markdown: str, config: str, ctx: 
         result.citation_problems = {name: list(values) for name, values in (
             ("unresolved_markers", validity.unresolved_markers), ("bad_quotes", validity.bad_quotes),
             ("missing_docs", validity.missing_docs), ("duplicate_numbers", validity.duplicate_numbers)) if values}
+    result.lead_from = answer.lead_from
+    lead_text = answer.verdict or (answer.points[0] if answer.points else "")
+    lead_numbers = set(citation_markers(lead_text))
+    lead = lead_correct(item.verdict, item.should_abstain, answer.lead_from, lead_text,
+                        [c for c in answer.citations if c.n in lead_numbers], item.reference_context_ids,
+                        fact_match=states_key_fact(item, lead_text, ctx))
+    m["lead"], result.lead_reason = lead.score, lead.reason
     if item.should_abstain:
         return result
     gold = item.reference_context_ids
+    for level in ("doc", "article"):
+        m[f"raw_{level}_hit@5"] = hit_at_k(answer.ranked, gold, 5, level).score
     for level in ("doc", "article"):
         m[f"{level}_hit@1"] = hit_at_k(answer.retrieved, gold, 1, level).score
         m[f"{level}_hit@5"] = hit_at_k(answer.retrieved, gold, 5, level).score
@@ -180,6 +197,14 @@ def score_item(item: EvalItem, answer: Answer, markdown: str, config: str, ctx: 
     return result
 
 
+def states_key_fact(item: EvalItem, lead_text: str, ctx: ScoringContext) -> bool:
+    """Whether the lead states one of the item's key facts (or its verdict), by the same judge as coverage."""
+    sentences = split_sentences(lead_text)
+    if not item.key_facts or not sentences or ctx.strict is None:
+        return False
+    return key_fact_coverage(item.key_facts, sentences, ctx.similarity, ctx.strict.threshold).covered > 0
+
+
 def summarize(results: Sequence[ItemResult]) -> dict[str, float]:
     """Per-config aggregates: means of the item metrics (NaN skipped), abstention, validity, latency."""
     ok = [r for r in results if r.error is None]
@@ -189,6 +214,10 @@ def summarize(results: Sequence[ItemResult]) -> dict[str, float]:
         values = [v for v in values if not math.isnan(v)]
         summary[name] = float(np.mean(values)) if values else NAN
     summary["invalid_citations"] = float(sum(1 for r in ok if r.metrics.get("citation_valid") == 0.0))
+    leads = [r.metrics.get("lead", NAN) for r in ok]
+    judged = [v for v in leads if not math.isnan(v)]
+    summary["wrong_lead_rate"] = float(sum(1 for v in judged if v == 0.0) / len(judged)) if judged else NAN
+    summary["leads"] = float(len(judged))
     abstention = abstention_scores((r.should_abstain, r.abstained) for r in ok)
     summary["abstention_precision"] = abstention.precision
     summary["abstention_recall"] = abstention.recall

@@ -1,0 +1,97 @@
+"""How sources are numbered, labelled and warned about in an answer (used by the composer).
+
+``CitationBook`` gives every cited chunk one [n] in order of first use. Labels name an article the way a
+reader looks it up (《外商投资电信企业管理规定》第6条 / "FIE Telecom Provisions (《…》), Art. 6") and a guide by its
+provider, page and section ("Huawei Cloud ICP guide 《备案注销咨询》 › 操作流程"), never as "status unknown".
+"""
+
+from __future__ import annotations
+
+from .models import Chunk, Citation, Document, Kind, Status
+
+PROVIDERS = {"tencent": ("Tencent Cloud", "腾讯云"), "huawei": ("Huawei Cloud", "华为云"), "jd cloud": ("JD Cloud", "京东云"),
+             "cloudflare": ("Cloudflare", "Cloudflare"), "remotepad": ("RemotePad", "RemotePad")}
+GUIDE_KINDS = (Kind.PROVIDER_GUIDE, Kind.BLOG)
+
+
+class CitationBook:
+    """Numbers sources in order of first use; the same chunk always gets the same [n]."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self.citations: list[Citation] = []
+        self._by_chunk: dict[str, int] = {}
+
+    def has(self, chunk: Chunk) -> bool:
+        return chunk.chunk_id in self._by_chunk
+
+    def cite(self, chunk: Chunk, doc: Document) -> int:
+        if chunk.chunk_id in self._by_chunk:
+            return self._by_chunk[chunk.chunk_id]
+        n = len(self.citations) + 1
+        self._by_chunk[chunk.chunk_id] = n
+        guide = doc.kind in GUIDE_KINDS
+        self.citations.append(Citation(
+            n=n, doc_id=doc.doc_id, article_no=chunk.article_no, title=doc.title, title_en=doc.title_en,
+            quote=chunk.text, kind=doc.kind, status=doc.status, version=doc.version,
+            date_effective=doc.date_effective, chunk_id=chunk.chunk_id, partial=doc.partial,
+            warning=source_warning(doc, chunk.article_no, self.lang),
+            provider=provider_name(doc, "en") if guide else "", section=section_of(chunk, doc) if guide else ""))
+        return n
+
+
+def source_warning(doc: Document, article_no: int | None, lang: str) -> str:
+    """Why this source must not be taken as the authority on its own, in the answer's language."""
+    i = 0 if lang == "en" else 1
+    parts = [pair[i] for pair in doc.warnings]
+    parts += [(o[1], o[2])[i] for o in doc.outdated_articles if o[0] == article_no]
+    if doc.status == Status.SUPERSEDED:
+        parts.append("This version is no longer in force." if lang == "en" else "该版本已失效。")
+    if doc.partial:
+        parts.append("Partial text: only part of this instrument is in the corpus." if lang == "en"
+                     else "本文件仅收录部分文本。")
+    return " ".join(p for p in parts if p)
+
+
+def provider_name(doc: Document, lang: str) -> str:
+    """'Tencent Cloud' / '腾讯云' from the guide's provider line."""
+    issuer = doc.issuer or doc.extra.get("provider", "")
+    for key, names in PROVIDERS.items():
+        if key in issuer.lower():
+            return names[0 if lang == "en" else 1]
+    return issuer.split(" (")[0] or doc.title
+
+
+def section_of(chunk: Chunk, doc: Document) -> str:
+    """The heading path inside a guide page, without the page title."""
+    parts = [p.strip("*# ").strip() for p in chunk.title_path.split(" › ")]
+    return " › ".join(p for p in parts if p and p != doc.title)
+
+
+def markers(numbers: list[int]) -> str:
+    return "".join(f"[{n}]" for n in dict.fromkeys(numbers))
+
+
+def article_label(doc: Document, article_no: int | None, lang: str) -> str:
+    """《title》第6条 in Chinese; 'English title (《title》), Art. 6' in English (the Chinese title is what
+    a reader searches for)."""
+    if lang == "zh":
+        return f"《{doc.title}》" + (f"第{article_no}条" if article_no else "")
+    name = f"{doc.title_en} (《{doc.title}》)" if doc.title_en else f"《{doc.title}》"
+    return name + (f", Art. {article_no}" if article_no else "")
+
+
+def source_label(doc: Document, chunk: Chunk, lang: str) -> str:
+    """How a quoted point is attributed: the article label, or the provider, page and section of a guide."""
+    if doc.kind not in GUIDE_KINDS:
+        return article_label(doc, chunk.article_no, lang)
+    provider = provider_name(doc, lang)
+    section = section_of(chunk, doc)
+    where = f"《{doc.title}》" + (f" › {section}" if section else "")
+    if doc.kind == Kind.BLOG:
+        return f"{provider} blog post {where}" if lang == "en" else f"{provider}博客{where}"
+    return f"{provider} ICP guide {where}" if lang == "en" else f"{provider}备案文档{where}"
+
+
+def quoted(label: str, sentence: str, n: int, lang: str) -> str:
+    return f"{label}: “{sentence}” [{n}]" if lang == "en" else f"{label}：“{sentence}” [{n}]"

@@ -1,0 +1,169 @@
+"""Which retrieved unit answers the question: the judge between retrieval and the composer.
+
+Topic similarity is not an answer: a note on personal filing is near "What is an authorization code?" in
+topic and answers a different question. The judge reads, for every retrieved unit, how it matches:
+
+- its closest question phrasing (a note paraphrase, a FAQ heading): question-to-question similarity, raw and
+  as a z-score against how close questions of this language usually are to that group of phrasings;
+- its closest sentence (question-to-answer), the same two ways;
+- how much of the question's concepts the unit and each of those facets mention (``coverage.py``);
+- what kind of unit it is, whether the question asks for a figure it lacks, where retrieval ranked it.
+
+A logistic model turns these into the probability that the unit answers the question. Its weights and the
+floors below which nothing leads are fitted on the dev split (``icp-assistant eval --calibrate``) and kept per
+embedding backend in ``judge.json``: cosine scales differ between models.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .chunking import is_question
+from .models import Hit, Kind, NoteStatement
+from .retrieval import Retrieval, statement_of
+
+JUDGE_FILE = Path(__file__).with_name("judge.json")
+YES_NO = re.compile(r"^\s*(?:do|does|did|is|are|am|was|were|can|could|may|might|must|should|shall|will|would|"
+                    r"need|have|has)\b|吗\s*[？?]?\s*$|是否|能否|可否|是不是|要不要|需不需要|能不能|可不可以|有没有|会不会|"
+                    r"用不用|必须.*[？?]$", flags=re.IGNORECASE)
+FIGURES = {
+    "duration": (re.compile(r"how long|how many (?:days|hours|weeks|months|years)|how soon|how quickly|deadline|"
+                            r"多久|多长时间|几天|多少天|几个工作日|多少个工作日|时限|期限|有效期|多少年|几年", re.IGNORECASE),
+                 re.compile(r"\d+\s*(?:-|–|到|至)?\s*\d*\s*(?:个)?(?:working |business |calendar )?"
+                            r"(?:days?|hours?|weeks?|months?|years?|日|天|小时|周|个月|月|年|工作日)|"
+                            r"[一二三四五六七八九十两]+(?:个)?(?:工作日|日|天|小时|周|个月|年)", re.IGNORECASE)),
+    "money": (re.compile(r"how much (?:capital|money|does it cost)|registered capital|minimum capital|\bfines?\b|penalt|"
+                         r"注册资本|多少钱|罚款|罚多少|资金", re.IGNORECASE),
+              re.compile(r"(?:RMB|CNY|¥|￥)\s*[\d,.]+|\d[\d,.]*\s*(?:万元|元|yuan|million|thousand)|[一二三四五六七八九十百千]+万?元",
+                         re.IGNORECASE)),
+    "share": (re.compile(r"what (?:share|percentage|percent)|how much (?:of|equity|foreign)|cap on|持股比例|股比|百分之",
+                         re.IGNORECASE),
+              re.compile(r"\d+\s*%|百分之[一二三四五六七八九十百]+")),
+    "count": (re.compile(r"how many (?!days|hours|weeks|months|years)|几个|几次|多少个|多少次|最多", re.IGNORECASE),
+              re.compile(r"\d+|[一二三四五六七八九十两]+(?:个|次|家|项)")),
+}
+FEATURES = ("bias", "q_z", "q_cos", "q_cov", "no_q", "s_z", "s_cos", "s_cov", "no_s", "unit_cov", "note", "faq",
+            "section", "figure_missing", "first", "rank")
+GUIDE_KINDS = (Kind.PROVIDER_GUIDE, Kind.BLOG)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What kind of answer the question asks for."""
+
+    yes_no: bool
+    figure: str | None  # "duration" | "money" | "share" | "count" | None
+
+
+def question_shape(question: str) -> Shape:
+    figure = next((name for name, (asks, _) in FIGURES.items() if asks.search(question)), None)
+    return Shape(yes_no=bool(YES_NO.search(question.strip())), figure=figure)
+
+
+def has_figure(text: str, figure: str) -> bool:
+    return bool(FIGURES[figure][1].search(text))
+
+
+@dataclass(frozen=True, kw_only=True)
+class JudgeConfig:
+    """The fitted model: a weight per feature (``FEATURES``), and the probability floors."""
+
+    weights: dict[str, float] = field(default_factory=lambda: {"bias": 0.0, "q_z": 1.0, "s_z": 0.5, "unit_cov": 1.0})
+    lead: float = 0.5  # a unit leads only when the probability that it answers is at least this
+    related: float = 0.05  # below this best probability nothing is even related: abstain, citing nothing
+    scope_margin: float = 0.0  # abstain when an out-of-scope note paraphrase (z) beats the best unit's by more
+    window: int = 12  # hits judged
+
+
+def load_judges(path: Path = JUDGE_FILE) -> dict[str, JudgeConfig]:
+    """The fitted judge of every embedding backend (``judge.json``, written by the calibration)."""
+    data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    return {backend: JudgeConfig(weights=entry["weights"], lead=entry["lead"], related=entry["related"],
+                                 scope_margin=entry.get("scope_margin", 0.0))
+            for backend, entry in data.items()}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A hit judged as an answer to the question: ``score`` is the probability that it answers."""
+
+    hit: Hit
+    kind: str  # note | faq | section | article
+    score: float
+    statement: NoteStatement | None = None
+    features: tuple[float, ...] = ()
+
+    @property
+    def by_question(self) -> bool:
+        """Matched through a question phrasing (a note paraphrase or a FAQ heading), not a sentence."""
+        q, s = self.hit.question, self.hit.sentence
+        return q is not None and (s is None or q.z >= s.z)
+
+
+class Judge:
+    def __init__(self, config: JudgeConfig) -> None:
+        self.config = config
+        self._weights = np.asarray([config.weights.get(name, 0.0) for name in FEATURES])
+
+    def rank(self, retrieval: Retrieval, question: str, *, notes: bool = True) -> list[Candidate]:
+        """In-scope units of the first hits, best answer first (``notes=False``: no note statements, for
+        history questions: the notes describe the law in force)."""
+        shape = question_shape(question)
+        out = []
+        for rank, hit in enumerate(retrieval.hits[: self.config.window]):
+            statement = statement_of(hit)
+            if statement is not None and (not statement.in_scope or not notes):
+                continue
+            kind = unit_kind(hit, statement)
+            x = features(hit, kind, statement, shape, rank)
+            score = 1.0 / (1.0 + math.exp(-float(np.clip(self._weights @ np.asarray(x), -30, 30))))
+            out.append(Candidate(hit=hit, kind=kind, score=score, statement=statement, features=x))
+        return sorted(out, key=lambda c: c.score, reverse=True)
+
+    def out_of_scope(self, retrieval: Retrieval, ranked: list[Candidate]) -> bool:
+        if not retrieval.hits or not retrieval.known_terms:
+            return True  # not one word of the question occurs in the corpus
+        best = ranked[0] if ranked else None
+        if retrieval.scope_score is not None:
+            best_z = max((m.z for m in (best.hit.question, best.hit.sentence) if m is not None), default=-math.inf) \
+                if best else -math.inf
+            if retrieval.scope_score - best_z > self.config.scope_margin:
+                return True  # a paraphrase of an out-of-scope note is closer than anything that answers
+        return best is None or best.score < self.config.related
+
+
+def unit_kind(hit: Hit, statement: NoteStatement | None) -> str:
+    if statement is not None:
+        return "note"
+    if hit.document.kind in GUIDE_KINDS:
+        return "faq" if hit.question is not None and is_question(hit.question.chunk.text) else "section"
+    return "article"
+
+
+def features(hit: Hit, kind: str, statement: NoteStatement | None, shape: Shape, rank: int) -> tuple[float, ...]:
+    """The judge's inputs for one unit, in the order of ``FEATURES``."""
+    q, s = hit.question, (hit.sentence if kind != "note" else None)
+    figure_missing = bool(shape.figure) and not has_figure(_answer_text(hit, statement), shape.figure or "")
+    values = {
+        "bias": 1.0,
+        "q_z": q.z if q else 0.0, "q_cos": q.score if q else 0.0, "q_cov": q.coverage if q else 0.0,
+        "no_q": 0.0 if q else 1.0,
+        "s_z": s.z if s else 0.0, "s_cos": s.score if s else 0.0, "s_cov": s.coverage if s else 0.0,
+        "no_s": 0.0 if s else 1.0,
+        "unit_cov": hit.coverage or 0.0,
+        "note": float(kind == "note"), "faq": float(kind == "faq"), "section": float(kind == "section"),
+        "figure_missing": float(figure_missing), "first": float(rank == 0), "rank": 1.0 / (1.0 + rank),
+    }
+    return tuple(values[name] for name in FEATURES)
+
+
+def _answer_text(hit: Hit, statement: NoteStatement | None) -> str:
+    if statement is not None:
+        return " ".join([*statement.verdict.values(), *statement.text.values()])
+    return hit.chunk.text

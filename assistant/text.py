@@ -1,0 +1,54 @@
+"""Text rules every stage shares: which language a text is in, where its sentences end, what a citation
+marker looks like. One definition each, so the chunker, the composer, the renderer and the eval agree."""
+
+from __future__ import annotations
+
+import re
+
+HAN = re.compile(r"[\u4e00-\u9fff]")
+# "[1]", "[1][2]", "[1, 2]": the citation markers an answer carries.
+MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+MARKERS_WITH_SPACE = re.compile(r"\s*(?:\[\d+(?:\s*,\s*\d+)*\])+")
+HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+# A guide's own source markers ("[来源：doc_0194#操作场景]") end a sentence and are never part of one.
+SOURCE_MARKER = re.compile(r"\s*\[来源[:：][^\]]*\]")
+# Chinese sentences end at 。；！？ (and their ASCII forms); English ones at ". " before a capital or digit.
+SENTENCE_END = re.compile(r"(?<=[。；;！？!?])|(?<=\.)\s+(?=[A-Z0-9(“\"（])|\n+")
+MIN_SENTENCE = 8
+
+
+def mostly_chinese(text: str) -> bool:
+    """True when Han characters make up at least a quarter of the letters (a Chinese question may quote
+    English names such as "ICP" or "WFOE")."""
+    han = len(HAN.findall(text))
+    latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
+    return bool(han) and han * 3 >= latin
+
+
+def detect_language(text: str) -> str:
+    """'zh' or 'en' (the two languages the assistant answers in)."""
+    return "zh" if mostly_chinese(text) else "en"
+
+
+def citation_numbers(text: str) -> list[int]:
+    """Every number inside a citation marker, in order ("[1][2, 3]" -> [1, 2, 3])."""
+    return [int(n) for group in MARKER.findall(text) for n in group.split(",")]
+
+
+def strip_markers(text: str) -> str:
+    return MARKERS_WITH_SPACE.sub("", text).strip()
+
+
+def sentences(text: str, *, min_chars: int = MIN_SENTENCE, verbatim: bool = True) -> list[str]:
+    """The sentences (or list items) of ``text`` without Markdown heading lines, list bullets, images and
+    table rules. With ``verbatim`` each is a substring of ``text`` (so it can be quoted) and shorter pieces
+    than ``min_chars`` are dropped (they are labels, not statements)."""
+    out = []
+    for line in SOURCE_MARKER.sub("\n", text).splitlines():
+        if HEADING.match(line) or line.lstrip().startswith(("![", "|---", "```")):
+            continue
+        for piece in SENTENCE_END.split(line):
+            piece = piece.strip().lstrip("-*>").strip()
+            if len(piece) >= min_chars and (not verbatim or piece in text):
+                out.append(piece)
+    return out
