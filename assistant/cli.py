@@ -157,6 +157,45 @@ def cmd_feedback(args: argparse.Namespace) -> int:
     return 0
 
 
+REGIME_FLAGS = {  # fact -> help; values are checked against the model, which the parser does not load
+    "server": "mainland | hk | abroad", "cdn": "mainland | none", "service": "website,app,mini-program,api (several)",
+    "operator": "individual | domestic-company | foreign-invested | foreign-company",
+    "foreign-share": "a percentage, or up-to-50 | over-50", "paid": "yes | no", "sales": "none | own-goods | marketplace",
+    "content": "none,news,publishing,audio-visual,culture,drugs,medical,education,forum (several)",
+    "province": "beijing | shanghai | hainan | shenzhen | other",
+}
+
+
+def _regime_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("regime", help="which filings and licences a scenario needs (a table of obligations)")
+    for fact, values in REGIME_FLAGS.items():
+        p.add_argument(f"--{fact}", metavar="VALUE", help=values)
+    p.add_argument("--fact", action="append", default=[], metavar="NAME=VALUE", help="any other fact of the model")
+    p.add_argument("--question", default="", help="the scenario in words; facts it states are used too")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--text", action="store_true", help="plain text for a support ticket")
+    p.add_argument("--lang", choices=("en", "zh"), help="default: the question's language, else English")
+    p.add_argument("--model", type=Path, default=None, help="the decision model (default corpus/regime.yml)")
+    p.set_defaults(func=cmd_regime)
+
+
+def cmd_regime(args: argparse.Namespace) -> int:
+    from .regime import DEFAULT_MODEL_PATH, find_regime, load_regime_model, regime_json, regime_markdown, regime_text
+
+    overrides = {f: v for f in REGIME_FLAGS if (v := getattr(args, f.replace("-", "_"))) is not None}
+    for item in args.fact:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise AssistantError(f"--fact expects NAME=VALUE. Got: {item!r}")
+        overrides[name.strip()] = value.strip()
+    result = find_regime(args.question, overrides, load_regime_model(args.model or DEFAULT_MODEL_PATH), lang=args.lang)
+    if args.json:
+        print(json.dumps(regime_json(result), ensure_ascii=False, indent=2))
+    else:
+        print(regime_text(result) if args.text else regime_markdown(result))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="icp-assistant", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -199,6 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("csv", "jsonl"), default="jsonl")
     p.add_argument("--output", required=True)
     p.set_defaults(func=cmd_feedback)
+    _regime_parser(sub)
     return parser
 
 

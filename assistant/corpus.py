@@ -22,7 +22,7 @@ from .models import Document, Kind, NoteCite, NoteStatement, Status
 MAX_FILE_BYTES = 5 * 1024 * 1024  # the largest real file is ~60 KB; anything this big is a mistake
 DOCUMENT_SUFFIXES = (".md", ".yml", ".yaml")
 # Data files of a root that are not documents.
-NOT_DOCUMENTS = {"README.md", "registry.yml", "glossary.yml"}
+NOT_DOCUMENTS = {"README.md", "registry.yml", "glossary.yml", "regime.yml"}
 
 
 @dataclass(frozen=True)

@@ -31,3 +31,11 @@ class StoreUnavailableError(AssistantError):
 
 class FeedbackError(AssistantError):
     """Feedback cannot be stored or exported (message names the path and the problem)."""
+
+
+class RegimeModelError(AssistantError):
+    """``corpus/regime.yml`` is malformed (message names the file, the rule or fact, and the field)."""
+
+
+class RegimeInputError(AssistantError):
+    """A fact given to the regime finder is unknown or has a value it does not allow (message lists them)."""

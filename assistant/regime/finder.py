@@ -1,0 +1,95 @@
+"""The regime finder: a scenario (question and/or given facts) -> every obligation with status, reason, sources.
+
+``find_regime`` fills the facts (stated, given, assumed), evaluates the model, then re-evaluates it with
+each assumed fact set to each of its other values, to say which outcomes hang on an assumption. The fact
+whose assumption moves most outcomes becomes the follow-up question. ``is_scenario`` tells a described
+situation that asks what is needed from a question about one rule.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from .engine import evaluate
+from .facts import assemble, detect_language, extract_facts, given_facts, stated_fact_names
+from .model import RegimeModel, Status
+from .records import Change, FactSource, FactValue, FollowUp, Option, Outcome, RegimeResult, StatusChange
+
+NEED_EN = re.compile(
+    r"\bwhat\s+(?:do|would|will|should|must|does)\s+(?:i|we|it|they|my\s+\w+|our\s+\w+)\s+(?:need|have\s+to|require|do|get|file|apply)"
+    r"|\bwhich\s+(?:licen[cs]es?|permits?|filings?|approvals?|registrations?|ones?)"
+    r"|\bwhat\s+(?:kind\s+of\s+|sort\s+of\s+|type\s+of\s+)?(?:licen[cs]es?|permits?|filings?|approvals?|registrations?|else|requirements?|paperwork)"
+    r"|\bwhat\s+(?:is|are)\s+(?:required|needed|the\s+requirements|our\s+obligations|my\s+obligations)"
+    r"|\bdo\s+(?:i|we)\s+need\s+(?:anything|a\s+licen[cs]e\s+or|to\s+(?:file|register|get\s+a))"
+    r"|\bwhere\s+do\s+(?:we|i)\s+start|\bwhat\s+applies|\bhow\s+(?:do|can|should)\s+(?:i|we)\s+(?:be|stay|get)\s+compliant",
+    re.IGNORECASE)
+NEED_ZH = re.compile(r"需要(?:办|做|准备|申请|办理)?(?:什么|哪些|啥)|要办(?:什么|哪些|啥)|(?:需要|要)(?:哪些|什么)(?:证|手续|许可|备案|资质|审批)"
+                     r"|办(?:哪些|什么)(?:证|手续)|(?:该|应该)(?:怎么|如何)(?:办|做|合规)|有哪些(?:要求|手续|证)|什么资质|哪些证照")
+SITUATION = re.compile(r"\b(?:we|we're|we've|our|us|i|i'm|i've|my)\b|我们|我司|本公司|我是|我的|我在|我想|我方", re.IGNORECASE)
+
+
+def is_scenario(question: str) -> bool:
+    """A described situation that asks what is needed (True), or a question about one rule (False)."""
+    facts = len(stated_fact_names(question))
+    asks_what = bool(NEED_EN.search(question) or NEED_ZH.search(question))
+    situation = bool(SITUATION.search(question))
+    return (asks_what and facts >= 2) or (asks_what and situation and facts >= 1) or (situation and facts >= 3)
+
+
+def find_regime(question: str, overrides: Mapping[str, str] | None, model: RegimeModel,
+                lang: str | None = None) -> RegimeResult:
+    """The obligations for the scenario described by ``question`` and/or ``overrides`` (fact -> value)."""
+    facts = assemble(model, extract_facts(question, model), given_facts(overrides, model))
+    outcomes = evaluate(model, {f.fact: f.values for f in facts})
+    changes = what_if(model, facts, outcomes)
+    missing = _rank_missing(model, changes)
+    return RegimeResult(question=question, language=lang or detect_language(question), facts=facts,
+                        outcomes=outcomes, what_if=changes, missing=missing,
+                        follow_up=follow_up(model, missing[0]) if missing else None)
+
+
+def _diff(model: RegimeModel, before: tuple[Outcome, ...], after: tuple[Outcome, ...]) -> tuple[StatusChange, ...]:
+    old: dict[str, Status] = {o.obligation: o.status for o in before}
+    new: dict[str, Status] = {o.obligation: o.status for o in after}
+    return tuple(StatusChange(ob.id, ob.label.en, ob.label.zh, old.get(ob.id), new.get(ob.id))
+                 for ob in model.obligations if old.get(ob.id) != new.get(ob.id))
+
+
+def what_if(model: RegimeModel, facts: tuple[FactValue, ...], outcomes: tuple[Outcome, ...]) -> tuple[Change, ...]:
+    """For every assumed fact and each other value it could have: the obligations whose status changes."""
+    base = {f.fact: f.values for f in facts}
+    changes = []
+    for fact in facts:
+        spec = model.fact(fact.fact)
+        if fact.source != FactSource.ASSUMED or spec is None:
+            continue
+        for value in spec.values:
+            if (value.id,) == fact.values:
+                continue
+            diff = _diff(model, outcomes, evaluate(model, {**base, fact.fact: (value.id,)}))
+            if diff:
+                changes.append(Change(fact.fact, fact.values, (value.id,), diff, value.en, value.zh,
+                                      spec.label.en, spec.label.zh))
+    return tuple(changes)
+
+
+def _rank_missing(model: RegimeModel, changes: tuple[Change, ...]) -> tuple[str, ...]:
+    """Assumed facts that change an outcome, the one that changes most first (model order breaks ties)."""
+    order = [f.id for f in model.facts]
+    weight = {fact: max(_weight(c) for c in changes if c.fact == fact) for fact in {c.fact for c in changes}}
+    return tuple(sorted(weight, key=lambda f: (-weight[f], order.index(f))))
+
+
+def _weight(change: Change) -> int:
+    """Rows whose status changes; rows that appear or disappear (a sector approval) count once together."""
+    changed = sum(1 for c in change.changes if c.before is not None and c.after is not None)
+    return changed + any(c.before is None or c.after is None for c in change.changes)
+
+
+def follow_up(model: RegimeModel, fact_id: str) -> FollowUp | None:
+    spec = model.fact(fact_id)
+    if spec is None:
+        return None
+    options = tuple(Option(v.id, v.en, v.zh) for v in spec.values)
+    return FollowUp(spec.id, spec.question.en, spec.question.zh, options, spec.multiple)
