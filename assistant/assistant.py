@@ -11,7 +11,7 @@ import re
 import threading
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -22,11 +22,13 @@ from .errors import StoreUnavailableError
 from .index import IndexStore, LoadedIndex
 from .models import Answer
 from .registry import Glossary, load_glossary
+from .regime import RegimeModel, RegimeResult, find_regime, is_scenario, load_regime_model
 from .retrieval import HybridRetriever, RetrievalConfig
 from .settings import Settings
 from .text import detect_language
 
 GLOSSARY_FILE = "glossary.yml"
+REGIME_FILE = "regime.yml"
 log = logging.getLogger(__name__)
 REFRESH_S = 30.0  # how often a running assistant checks whether an ingest swapped the index generation
 # Instructions aimed at a model are not part of the question: they must not steer what is cited.
@@ -75,6 +77,7 @@ class Assistant:
         self._lock = threading.Lock()
         self._checked_at = time.monotonic()
         self._engine = self._build(index)
+        self.regime_model = find_regime_model(settings.corpus_dirs)
         self.llm = None
         if settings.llm_enabled:
             from .llm import LLMAnswerer
@@ -127,12 +130,19 @@ class Assistant:
             self._engine = self._build(self._store.load())
             return True
 
+    def _regime(self, question: str, lang: str, facts: Mapping[str, str] | None) -> RegimeResult | None:
+        if self.regime_model is None or not (facts or is_scenario(question)):
+            return None
+        return find_regime(question, facts, self.regime_model, lang)
+
     @property
     def corpus_version(self) -> str:
         return self.index.info.corpus_version or self.index.info.built_at[:10]
 
     def ask(self, question: str, history: Sequence[str] | None = None, as_of: date | None = None,
-            language: str | None = None, mode: str = "extractive") -> Answer:
+            language: str | None = None, mode: str = "extractive", facts: Mapping[str, str] | None = None) -> Answer:
+        """Answer ``question``. A question that describes a scenario (or one asked with ``facts``, e.g. a fact
+        the user edited in the chat) also gets the regime finder's table of obligations."""
         started = time.perf_counter()
         cleaned = clean_question(question or "")
         lang = language if language in ("en", "zh") else detect_language(cleaned)
@@ -166,10 +176,17 @@ class Assistant:
         answer = composer.compose(cleaned, lang, retrieval)
         if mode == "llm" and self.llm is not None and not answer.abstained:
             answer = self.llm.rewrite(answer)
-        answer = replace(answer, notices=tuple(notices) + answer.notices)
+        answer = replace(answer, notices=tuple(notices) + answer.notices, regime=self._regime(cleaned, lang, facts))
         done = time.perf_counter()
         return replace(answer, timings_ms={"retrieve": (retrieved_at - started) * 1000,
                                            "answer": (done - retrieved_at) * 1000, "total": (done - started) * 1000})
+
+
+def find_regime_model(roots: Sequence[Path]) -> RegimeModel | None:
+    for root in roots:
+        if (root / REGIME_FILE).is_file():
+            return load_regime_model(root / REGIME_FILE)
+    return None
 
 
 def _ms(started: float) -> float:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 
 class Status(StrEnum):
@@ -192,4 +193,6 @@ class Answer:
     lead_from: str = ""
     related: tuple[str, ...] = ()  # close questions the corpus answers, in the answer's language
     ranked: tuple[Hit, ...] = ()  # retrieval's own ranking, before note routing (``retrieved`` is routed)
+    # When the question describes a scenario: the regime finder's facts and obligations (assistant/regime)
+    regime: Any = None
     timings_ms: dict[str, float] = field(default_factory=dict, compare=False, hash=False)

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from .models import Answer, Citation, Kind, Status
+from .regime import regime_json, regime_markdown, regime_text
 
 MARKER = re.compile(r"\[(\d+)\]")
 DISCLAIMER = "Based on the corpus as of {date}; not legal advice"
@@ -38,10 +39,11 @@ _WORDS = {
     "en": {"sources": "Sources", "partial": "partial text", "version": "version", "effective": "effective",
            "quote": "Quoted text", "warning": "Warning", "none": "No sources: the corpus does not support an answer.",
            "empty": "Sources of the answer appear here.", "for": "Question", "abstain":
-           "I could not find an answer to this in the corpus."},
+           "I could not find an answer to this in the corpus.", "related": "Related questions:"},
     "zh": {"sources": "来源", "partial": "非全文", "version": "版本", "effective": "施行日期",
            "quote": "引用原文", "warning": "注意", "none": "没有来源：语料库中找不到可支持的答案。",
-           "empty": "答案的来源会显示在这里。", "for": "问题", "abstain": "语料库中找不到这个问题的答案。"},
+           "empty": "答案的来源会显示在这里。", "for": "问题", "abstain": "语料库中找不到这个问题的答案。",
+           "related": "相关问题："},
 }
 
 
@@ -133,11 +135,11 @@ def abstention_message(answer: Answer) -> str:
 
 def markdown_blocks(answer: Answer) -> list[str]:
     """The chat Markdown as blocks (verdict, each point, notices, sources) so the app can stream them."""
-    if answer.abstained:
+    if answer.abstained and not answer.citations:
         blocks = [md_escape(abstention_message(answer))]
         return blocks + [f"*{md_escape(notice)}*" for notice in answer.notices]
     numbers = {c.n for c in answer.citations}
-    blocks = []
+    blocks = [regime_markdown(answer.regime)] if answer.regime is not None else []
     if answer.verdict:
         blocks.append(f"**{_with_links(answer.verdict, numbers)}**")
     blocks.extend(f"- {_with_links(point, numbers)}" for point in answer.points)
@@ -173,14 +175,16 @@ def answer_text(answer: Answer, corpus_date: str | date | None) -> str:
     """Plain text for a support ticket: answer, numbered footnotes, and the disclaimer as the last line."""
     corpus = _date_str(corpus_date) if isinstance(corpus_date, date) else (corpus_date or "unknown date")
     disclaimer = DISCLAIMER.format(date=corpus)
-    if answer.abstained:
+    if answer.abstained and not answer.citations:
         notes = [f"Note: {n}" for n in answer.notices]
         return "\n\n".join([abstention_message(answer), *notes, disclaimer])
-    parts = []
+    parts = [regime_text(answer.regime)] if answer.regime is not None else []
     if answer.verdict:
         parts.append(answer.verdict)
     if answer.points:
         parts.append("\n".join(f"- {point}" for point in answer.points))
+    if answer.related:
+        parts.append("\n".join([_WORDS[_lang(answer)]["related"], *(f"- {q}" for q in answer.related)]))
     parts.extend(f"Note: {notice}" for notice in answer.notices)
     if answer.citations:
         lang = _lang(answer)
@@ -201,6 +205,7 @@ def citation_dict(c: Citation) -> dict[str, Any]:
         "n": c.n, "doc_id": c.doc_id, "article_no": c.article_no, "title": c.title, "title_en": c.title_en,
         "quote": c.quote, "kind": c.kind.value, "status": c.status.value, "version": c.version,
         "date_effective": _date_str(c.date_effective) or None, "warning": c.warning,
+        "provider": c.provider or None, "section": c.section or None,
     }
 
 
@@ -216,6 +221,9 @@ def answer_json(answer: Answer, corpus_date: str | date | None = None) -> dict[s
         "mode": answer.mode,
         "as_of": _date_str(answer.as_of) or None,
         "notices": list(answer.notices),
+        "lead_from": answer.lead_from,
+        "related": list(answer.related),
+        "regime": regime_json(answer.regime) if answer.regime is not None else None,
         "citations": [citation_dict(c) for c in answer.citations],
         "retrieved": [
             {"chunk_id": h.chunk.chunk_id, "doc_id": h.chunk.doc_id, "article_no": h.chunk.article_no,
