@@ -76,7 +76,7 @@ def _number(doc: Document, pieces: Iterator[dict]) -> list[Chunk]:
         for facet, text in dict.fromkeys(facets):
             chunks.append(_numbered(doc, len(chunks), {
                 "text": text, "title_path": unit.title_path, "article_no": unit.article_no, "part": unit.part,
-                "statement_id": unit.statement_id, "language": detect_language(text),
+                "statement_id": unit.statement_id, "annex": unit.annex, "language": detect_language(text),
                 "facet": facet, "parent": unit.chunk_id}))
     return chunks
 
@@ -184,54 +184,66 @@ def _regulation_pieces(doc: Document) -> Iterator[dict]:
 
 @dataclass
 class _Section:
-    """One heading of a guide page with the lines directly under it and its sub-headings."""
+    """One heading of a guide page: the lines directly under it (``own``) and its sub-headings; line numbers
+    index the page body, so every text taken from a section is a verbatim slice of it."""
 
     level: int
     heading: str
     path: list[str]
-    lines: list[str] = field(default_factory=list)
+    start: int  # the heading line (or 0 for the text before the first heading)
+    own_end: int = 0  # end of the lines directly under the heading
+    end: int = 0  # end of the whole subtree
     children: list[_Section] = field(default_factory=list)
 
-    @property
-    def own_text(self) -> str:
-        return "\n".join(self.lines).strip()
 
-    def whole_text(self) -> str:
-        return "\n".join(p for p in (self.own_text, *(c.whole_text() for c in self.children)) if p)
-
-
-def _outline(body: str) -> _Section:
+def _outline(lines: list[str]) -> _Section:
     """The heading tree of a Markdown page (the root holds the text before the first heading)."""
-    root = _Section(level=0, heading="", path=[])
+    root = _Section(level=0, heading="", path=[], start=0)
     stack = [root]
-    for line in body.splitlines():
+    for i, line in enumerate(lines):
         m = HEADING.match(line)
         if not m:
-            stack[-1].lines.append(line)
             continue
         level = len(m.group(1))
         while stack[-1].level >= level:
-            stack.pop()
+            done = stack.pop()
+            done.end = i
         parent = stack[-1]
-        section = _Section(level=level, heading=m.group(2), path=[*parent.path, m.group(2)], lines=[line])
+        if not parent.children:
+            parent.own_end = i
+        section = _Section(level=level, heading=m.group(2), path=[*parent.path, m.group(2)], start=i)
         parent.children.append(section)
         stack.append(section)
+    for section in stack:
+        section.end = len(lines)
+    for section in _walk(root):
+        if not section.children:
+            section.own_end = section.end
     return root
 
 
-def _units(section: _Section) -> Iterator[tuple[_Section, str]]:
+def _walk(section: _Section) -> Iterator[_Section]:
+    yield section
+    for child in section.children:
+        yield from _walk(child)
+
+
+def _units(section: _Section, lines: list[str], content: list[bool]) -> Iterator[tuple[_Section, str]]:
     """(section, text) per answer unit: a question heading keeps everything under it (its answer may sit
-    under sub-headings such as "处理办法"); another heading gives its own lines, then its children."""
+    under sub-headings such as "处理办法"); another heading gives its own lines, then its children. Lines
+    that are metadata (``content`` False) never make a unit on their own."""
     heading = section.heading.strip("*# ").strip()
     if section.level and NAVIGATION.match(heading):
         return
-    if section.level and is_question(heading):
-        yield section, section.whole_text()
-        return
-    if section.own_text and (not section.level or section.own_text.partition("\n")[2].strip()):
-        yield section, section.own_text
-    for child in section.children:
-        yield from _units(child)
+    whole = section.level and is_question(heading)
+    stop = section.end if whole else section.own_end
+    body = [i for i in range(section.start + (1 if section.level else 0), stop) if content[i] and lines[i].strip()]
+    if body:
+        first, last = (section.start if section.level else body[0]), body[-1]
+        yield section, "\n".join(lines[first:last + 1]).strip()
+    if not whole:
+        for child in section.children:
+            yield from _units(child, lines, content)
 
 
 # Navigation and boilerplate sections of guides: retrieval never needs them and they crowd out answers.
@@ -243,8 +255,7 @@ GENERIC_HEADING = re.compile(r"^(?:\d+[.、]\s*)?(?:概述|简介|详细内容|�
 QUESTION_WORDS = re.compile(r"[?？]|吗|如何|怎么|怎样|什么|为什么|为何|是否|能否|可否|可以|哪些|哪里|多久|多长|需要|"
                             r"^(?:how|what|why|when|where|which|who|can|could|do|does|is|are|should|will|must|may)\b",
                             re.IGNORECASE)
-METADATA_BLOCK = re.compile(r"```ya?ml\s*\n---.*?```", re.DOTALL)
-SOURCE_LINE = re.compile(r"^>\s*(?:来源|原始资料|source)[:：].*$", re.IGNORECASE | re.MULTILINE)
+SOURCE_LINE = re.compile(r"^>\s*(?:来源|原始资料|source)[:：].*$", re.IGNORECASE)
 
 
 def is_question(heading: str) -> bool:
@@ -260,22 +271,34 @@ def question_facet(title: str, heading: str) -> str:
     return heading if is_question(heading) else f"{title} {heading}"
 
 
-def _clean_guide(body: str) -> str:
-    """Drop what is metadata, not content: inner YAML blocks and source lines of the distilled guides."""
-    return SOURCE_LINE.sub("", METADATA_BLOCK.sub("", _strip_inner_front_matter(body)))
+def _content_lines(lines: list[str]) -> list[bool]:
+    """False for lines that are metadata, not content: fenced YAML blocks and source lines of the distilled
+    guides (they stay in a unit's verbatim text when they sit inside it, but never start or end one)."""
+    content, fenced = [], False
+    for line in lines:
+        if line.strip().startswith("```"):
+            fenced = not fenced
+            content.append(False)
+            continue
+        content.append(not fenced and not SOURCE_LINE.match(line))
+    return content
 
 
 def _section_pieces(doc: Document, limit: int) -> Iterator[dict]:
     lang = "en" if doc.language == "en" else "zh"
-    for section, text in _units(_outline(_clean_guide(doc.body))):
+    body = _strip_inner_front_matter(doc.body)
+    lines = body.splitlines()
+    for section, text in _units(_outline(lines), lines, _content_lines(lines)):
         heading = section.heading
         title_path = " › ".join([doc.title, *[p for p in section.path if p != doc.title]])
         facets = [("question", question_facet(doc.title, heading))] if heading else []
         # A FAQ question block stays whole with its answer; other long sections split at paragraphs.
         pieces = [text] if heading and is_question(heading.strip("*# ").strip()) else split_long(text, limit)
         for part, piece in enumerate(pieces):
+            clean = "\n".join(line for line in piece.splitlines() if not SOURCE_LINE.match(line))
             yield {"text": piece, "title_path": title_path, "part": part, "language": lang,
-                   "facets": (facets if part == 0 else []) + [("sentence", s) for s in sentences(piece)]}
+                   "facets": (facets if part == 0 else []) + [("sentence", s) for s in sentences(clean)
+                                                               if s in piece]}
 
 
 def _guide_pieces(doc: Document) -> Iterator[dict]:

@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .lexical import tokenize
+from .lexical import content_words
 from .registry import Glossary, Term
 
 
@@ -60,8 +60,8 @@ class ConceptCoverage:
                 found.append(Concept(label=term.id, weight=self.term_idf(term), term=term))
                 rest = rest[:start] + " " + rest[end:]
         seen = {c.label for c in found}
-        for word in tokenize(rest):
-            if len(word) > 1 and word in self.word_idf and word not in seen:
+        for word in content_words(rest):
+            if word in self.word_idf and word not in seen:
                 seen.add(word)
                 found.append(Concept(label=word, weight=self.word_idf[word]))
         return found
@@ -74,6 +74,11 @@ class ConceptCoverage:
         lowered = text.lower()
         covered = sum(c.weight for c in concepts if self._mentions(c, lowered))
         return covered / total
+
+    def missing(self, concepts: Sequence[Concept], text: str) -> float:
+        """The weight of the rarest concept of the question that ``text`` does not mention (0.0 if none)."""
+        lowered = text.lower()
+        return max((c.weight for c in concepts if not self._mentions(c, lowered)), default=0.0)
 
     def _mentions(self, concept: Concept, lowered: str) -> bool:
         if concept.term is not None and self.glossary is not None:

@@ -25,13 +25,15 @@ from pathlib import Path
 import numpy as np
 
 from .chunking import is_question
-from .models import Hit, Kind, NoteStatement
+from .models import Hit, Kind, NoteStatement, Status
 from .retrieval import Retrieval, statement_of
 
 JUDGE_FILE = Path(__file__).with_name("judge.json")
-YES_NO = re.compile(r"^\s*(?:do|does|did|is|are|am|was|were|can|could|may|might|must|should|shall|will|would|"
-                    r"need|have|has)\b|吗\s*[？?]?\s*$|是否|能否|可否|是不是|要不要|需不需要|能不能|可不可以|有没有|会不会|"
-                    r"用不用|必须.*[？?]$", flags=re.IGNORECASE)
+# A yes/no question: a clause that opens with an auxiliary verb ("..., do we still need a beian?"), or a
+# Chinese yes/no form.
+YES_NO = re.compile(r"(?:^|[.,;:!?。，；！？]\s*)(?:do|does|did|is|are|am|was|were|can|could|may|might|must|should|"
+                    r"shall|will|would|need|have|has)\b[^.?!。？！]*(?:[?？]|$)|吗\s*[？?]?\s*$|吗[？?]|是否|能否|可否|是不是|"
+                    r"要不要|需不需要|能不能|可不可以|有没有|会不会|用不用|必须.*[？?]$", flags=re.IGNORECASE)
 FIGURES = {
     "duration": (re.compile(r"how long|how many (?:days|hours|weeks|months|years)|how soon|how quickly|deadline|"
                             r"多久|多长时间|几天|多少天|几个工作日|多少个工作日|时限|期限|有效期|多少年|几年", re.IGNORECASE),
@@ -48,8 +50,8 @@ FIGURES = {
     "count": (re.compile(r"how many (?!days|hours|weeks|months|years)|几个|几次|多少个|多少次|最多", re.IGNORECASE),
               re.compile(r"\d+|[一二三四五六七八九十两]+(?:个|次|家|项)")),
 }
-FEATURES = ("bias", "q_z", "q_cos", "q_cov", "no_q", "s_z", "s_cos", "s_cov", "no_s", "unit_cov", "note", "faq",
-            "section", "figure_missing", "first", "rank")
+FEATURES = ("bias", "q_z", "q_cos", "q_cov", "no_q", "s_z", "s_cos", "s_cov", "no_s", "unit_cov", "missing",
+            "unknown", "lex", "lex_top", "note", "faq", "section", "status_unknown", "figure_missing", "first", "rank")
 GUIDE_KINDS = (Kind.PROVIDER_GUIDE, Kind.BLOG)
 
 
@@ -115,13 +117,16 @@ class Judge:
         """In-scope units of the first hits, best answer first (``notes=False``: no note statements, for
         history questions: the notes describe the law in force)."""
         shape = question_shape(question)
+        top_lexical = max((h.lexical_score or 0.0 for h in retrieval.hits), default=0.0) or 1.0
         out = []
         for rank, hit in enumerate(retrieval.hits[: self.config.window]):
             statement = statement_of(hit)
             if statement is not None and (not statement.in_scope or not notes):
                 continue
+            if outdated(hit, history=not notes):
+                continue  # a text that no longer states the law never answers (it may be cited beside one that does)
             kind = unit_kind(hit, statement)
-            x = features(hit, kind, statement, shape, rank)
+            x = features(hit, kind, statement, shape, rank, retrieval.unknown_share, (hit.lexical_score or 0.0) / top_lexical)
             score = 1.0 / (1.0 + math.exp(-float(np.clip(self._weights @ np.asarray(x), -30, 30))))
             out.append(Candidate(hit=hit, kind=kind, score=score, statement=statement, features=x))
         return sorted(out, key=lambda c: c.score, reverse=True)
@@ -146,7 +151,15 @@ def unit_kind(hit: Hit, statement: NoteStatement | None) -> str:
     return "article"
 
 
-def features(hit: Hit, kind: str, statement: NoteStatement | None, shape: Shape, rank: int) -> tuple[float, ...]:
+def outdated(hit: Hit, *, history: bool) -> bool:
+    """A superseded version (outside history questions) or an article the registry marks outdated."""
+    doc = hit.document
+    return (doc.status == Status.SUPERSEDED and not history) or any(
+        a == hit.chunk.article_no and not en.startswith("This article is Art.") for a, en, _ in doc.outdated_articles)
+
+
+def features(hit: Hit, kind: str, statement: NoteStatement | None, shape: Shape, rank: int,
+             unknown_share: float, lexical: float) -> tuple[float, ...]:
     """The judge's inputs for one unit, in the order of ``FEATURES``."""
     q, s = hit.question, (hit.sentence if kind != "note" else None)
     figure_missing = bool(shape.figure) and not has_figure(_answer_text(hit, statement), shape.figure or "")
@@ -156,7 +169,9 @@ def features(hit: Hit, kind: str, statement: NoteStatement | None, shape: Shape,
         "no_q": 0.0 if q else 1.0,
         "s_z": s.z if s else 0.0, "s_cos": s.score if s else 0.0, "s_cov": s.coverage if s else 0.0,
         "no_s": 0.0 if s else 1.0,
-        "unit_cov": hit.coverage or 0.0,
+        "unit_cov": hit.coverage or 0.0, "missing": hit.missing / 8.0, "unknown": unknown_share,
+        "lex": lexical, "lex_top": float(lexical >= 1.0),
+        "status_unknown": float(kind == "article" and hit.document.status == Status.UNKNOWN),
         "note": float(kind == "note"), "faq": float(kind == "faq"), "section": float(kind == "section"),
         "figure_missing": float(figure_missing), "first": float(rank == 0), "rank": 1.0 / (1.0 + rank),
     }

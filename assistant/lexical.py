@@ -30,13 +30,28 @@ EN_STOP = frozenset(
     "here now today currently right should must may might shall".split()
 )
 ZH_STOP = frozenset("的 了 和 与 及 或 是 在 有 为 对 等 我 你 他 她 它 们 吗 呢 吧 啊 要 会 能 可 该 这 那 就 都 也 而 之 其 以 于 被 "
-                    "怎么 怎样 如何 什么 哪些 哪个 为什么 多少 多久 是否 一下 一个 可以 需要 请问".split())
+                    "怎么 怎样 如何 什么 哪些 哪个 为什么 多少 多久 是否 一下 一个 可以 需要 请问 我们 你们 他们 我的 我们的 "
+                    "只是 就是 还是 但是 如果 的话 时候 时 之类 之类的 顺便 一起 现在 已经 还要 也要 还能 能不能 可不可以 "
+                    "是不是 有没有 要不要 怎么办 怎么样 应该 吗 呢 啦 嘛 哦 呀 那么 这个 那个 这样 那样 一些 有些 所有 "
+                    "自己 不 没 没有 不能 不会 不用 不要 不是 会不会 行不行 好不好 多长 几 几个 哪里 哪儿 哪 谁 该 用 做 "
+                    "搞 弄 办 得 地 着 过 后 前 里 上 下 中".split())
 
 
 @lru_cache(maxsize=1)
 def _jieba_ready() -> bool:
     jieba.initialize()
     return True
+
+
+def content_words(text: str) -> list[str]:
+    """The words a question is about, each once: jieba's accurate mode (no overlapping sub-words) for
+    Chinese, possessives stripped in English, stop words dropped."""
+    _jieba_ready()
+    lowered = text.lower().replace("’", "'")
+    words = [re.sub(r"'s$", "", t) for t in _LATIN.findall(_HAN_RUN.sub(" ", lowered))]
+    for run in _HAN_RUN.findall(lowered):
+        words.extend(jieba.lcut(run))
+    return list(dict.fromkeys(w for w in words if len(w.strip()) > 1 and w not in EN_STOP and w not in ZH_STOP))
 
 
 def tokenize(text: str) -> list[str]:

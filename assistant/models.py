@@ -151,6 +151,7 @@ class Hit:
     question: Match | None = None
     sentence: Match | None = None
     coverage: float | None = None  # share of the question's concepts found anywhere in the unit (coverage.py)
+    missing: float = 0.0  # idf of the rarest question concept the unit does not mention
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -76,6 +76,7 @@ class Retrieval:
     history_intent: bool
     as_of: date | None
     known_terms: tuple[str, ...] = ()  # the question's own words that occur anywhere in the corpus
+    unknown_share: float = 0.0  # share of the question's words that occur nowhere in the corpus
     # best match (z) of the question to a paraphrase of an out-of-scope note statement (None: no dense scores)
     scope_score: float | None = None
     scores: np.ndarray | None = field(default=None, compare=False, repr=False)  # dense similarity per chunk
@@ -279,10 +280,13 @@ class HybridRetriever:
         order = [int(u) for u in np.argsort(-fused, kind="stable") if fused[u] > 0][:k]
         concepts = self.coverage.concepts(question)
         hits = tuple(self._hit(u, float(fused[u]), scores, z, lexical, concepts, lang) for u in order)
-        known = tuple(t for t in tokenize(question) if len(t) > 1 and t in self.bm25.vocab)
+        words = [t for t in tokenize(question) if len(t) > 1]
+        known = tuple(t for t in words if t in self.bm25.vocab)
+        unknown_share = 1.0 - len(known) / len(words) if words else 1.0
         scope = float(z[self.out_of_scope].max()) if z is not None and len(self.out_of_scope) else None
         return Retrieval(hits=hits, routed=self.route(hits, allowed), query=query, expansions=expansions,
-                         history_intent=history, as_of=as_of, known_terms=known, scope_score=scope, scores=scores)
+                         history_intent=history, as_of=as_of, known_terms=known, unknown_share=unknown_share,
+                         scope_score=scope, scores=scores)
 
     def _fuse(self, rankings: list[tuple[float, np.ndarray]], allowed: np.ndarray) -> np.ndarray:
         """Weighted reciprocal rank fusion of per-unit rankings (units outside ``allowed`` score 0)."""
@@ -316,7 +320,8 @@ class HybridRetriever:
                    lexical_score=float(lexical[unit]) if lexical[unit] > 0 else None,
                    question=self._best(self.units.questions[unit], scores, z, concepts),
                    sentence=self._best(self.units.sentences[unit], scores, z, concepts),
-                   coverage=self.coverage.share(concepts, self.unit_texts[unit]))
+                   coverage=self.coverage.share(concepts, self.unit_texts[unit]),
+                   missing=self.coverage.missing(concepts, self.unit_texts[unit]))
 
     def _best(self, chunk_ids: list[int], scores: np.ndarray | None, z: np.ndarray | None,
               concepts: list[Concept]) -> Match | None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.chunking import MAX_ARTICLE_CHARS, chinese_number, chunk_document, split_articles, split_long
+from assistant.text import HEADING
+from assistant.chunking import drop_repeated_facets, is_question, MAX_ARTICLE_CHARS, chinese_number, chunk_document, split_articles, split_long
 from assistant.corpus import scan_corpus
 from assistant.models import Document, Kind
 from tests.fixtures import require_shared
@@ -37,6 +38,8 @@ def test_each_regulation_yields_exactly_its_header_article_count(shared_docs: li
 def test_chunks_never_span_two_articles_and_quote_the_document_verbatim(shared_docs: list[Document]) -> None:
     for doc in shared_docs:
         for chunk in chunk_document(doc):
+            if chunk.facet == "question":
+                continue  # a question phrasing is matched, never quoted ("<page title> <heading>")
             assert chunk.text in doc.body, chunk.chunk_id
             if chunk.article_no is not None:
                 later = f"第{chunk.article_no + 1}条"
@@ -44,7 +47,7 @@ def test_chunks_never_span_two_articles_and_quote_the_document_verbatim(shared_d
 
 
 def test_long_articles_are_split_with_their_header_repeated(shared_docs: list[Document]) -> None:
-    parts = [c for d in shared_docs if d.doc_id.startswith("regulations/") for c in chunk_document(d) if c.part > 0 and not c.annex]
+    parts = [c for d in shared_docs if d.doc_id.startswith("regulations/") for c in chunk_document(d) if c.part > 0 and not c.annex and not c.facet]
     assert parts, "the corpus has articles longer than the window"
     for chunk in parts:
         assert f"第{chunk.article_no}条" in chunk.embed_text.splitlines()[0]
@@ -74,13 +77,28 @@ def test_split_long_keeps_text_verbatim() -> None:
 def test_faq_question_blocks_stay_whole(shared_docs: list[Document]) -> None:
     guides = [d for d in shared_docs if d.kind == Kind.PROVIDER_GUIDE and "\n### " in d.body]
     assert guides
+    blocks = 0
     for doc in guides:
         for chunk in chunk_document(doc):
-            if chunk.text.startswith("### "):
-                # the block ends where the next heading starts: the answer stays with its question
+            heading = HEADING.match(chunk.text.splitlines()[0]) if not chunk.facet else None
+            if heading and is_question(heading.group(2)):
+                # the block ends where a heading of its level or above starts: the answer (even under
+                # sub-headings such as "处理办法") stays with its question
+                blocks += 1
                 start = doc.body.index(chunk.text)
                 rest = doc.body[start + len(chunk.text):].lstrip()
-                assert rest == "" or rest.startswith("#"), chunk.chunk_id
+                next_heading = HEADING.match(rest.splitlines()[0]) if rest else None
+                assert rest == "" or (next_heading and len(next_heading.group(1)) <= len(heading.group(1))), chunk.chunk_id
+                assert any(c.facet == "question" and c.parent == chunk.chunk_id for c in chunk_document(doc))
+    assert blocks > 100
+
+
+def test_boilerplate_sentences_are_not_facets(shared_docs: list[Document]) -> None:
+    chunks = [c for d in shared_docs for c in chunk_document(d)]
+    kept = drop_repeated_facets(chunks)
+    dropped = {c.text for c in chunks if c not in kept}
+    assert dropped and all(c.facet == "sentence" for c in chunks if c.text in dropped and c not in kept)
+    assert len({c.doc_id for c in chunks if c.facet == "sentence" and c.text == next(iter(dropped))}) > 2
 
 
 def test_chunk_ids_are_stable_and_content_sensitive(shared_docs: list[Document]) -> None:

@@ -408,22 +408,13 @@ class LeadScore:
 
 
 QUOTE = re.compile(r"[“\"]([^”\"]+)[”\"]")
-# In a quoted source (which never starts with "Yes"/"No"), the first sentence's own negation decides.
-_QUOTE_NO = re.compile(r"无需|不需要|不用|不能|不可以|不可|不支持|无法|不得|不予|不允许|禁止|不属于|"
-                       r"\b(?:no need|not required|not needed|cannot|can't|not allowed|not possible|not supported)\b",
-                       re.IGNORECASE)
-_QUOTE_YES = re.compile(r"需要|必须|应当|应该|可以|支持|须|\b(?:must|required|need to|needs to|can|may)\b", re.IGNORECASE)
 
 
 def stated_polarity(lead_text: str) -> str:
-    """The polarity a lead states: a verdict's first word, or the first sentence of the quote it leads with."""
+    """The polarity a lead states: a verdict's first word, or the first word of the quote it leads with
+    ("不能直接备案，……" says no; a quote that opens otherwise states none)."""
     quote = QUOTE.search(lead_text)
-    if quote is None:
-        return polarity(lead_text)
-    first = re.split(r"[。！？!?；;]|\.\s", quote.group(1), maxsplit=1)[0]
-    if _QUOTE_NO.search(first):
-        return "no"
-    return "yes" if _QUOTE_YES.search(first) else ""
+    return polarity(quote.group(1).lstrip("*#- ") if quote else lead_text)
 
 
 def lead_correct(gold_verdict: str | None, should_abstain: bool, lead_from: str, lead_text: str,
@@ -441,11 +432,9 @@ def lead_correct(gold_verdict: str | None, should_abstain: bool, lead_from: str,
     if not led:
         return LeadScore(NAN, "no lead")
     on_gold = any(source_matches(as_ref(s), as_ref(g), "doc") for s in lead_sources for g in gold)
-    expected = polarity(gold_verdict)
-    if expected:
-        stated = stated_polarity(lead_text)
-        if stated:
-            return LeadScore(1.0, "polarity agrees") if stated == expected else LeadScore(0.0, f"says {stated}, gold {expected}")
+    expected, stated = polarity(gold_verdict), stated_polarity(lead_text)
+    if expected and stated:
+        return LeadScore(1.0, "polarity agrees") if stated == expected else LeadScore(0.0, f"says {stated}, gold {expected}")
     numbers = extract_numbers(gold_verdict or "")
     if numbers and not expected:
         found = extract_numbers(lead_text)
