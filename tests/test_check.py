@@ -7,6 +7,7 @@ it with the previous index untouched (real Chroma in a temp folder, the fake emb
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -254,3 +255,33 @@ def test_ingest_with_a_malformed_registry_is_a_message_not_a_traceback(tmp_path:
     err = capsys.readouterr().err
     assert err.startswith(f"error: {display_path(path)}:10: instrument 'test-measures': versions[0].status")
     assert "Traceback" not in err and index_state(root, data) == before
+
+
+# --- the regime model, through its own loader and citation check ----------------------------------------------
+
+REGIME_CASES = {
+    "schema": ("        status: not-needed\n        reason:\n          en: \"Served from outside",
+               "        status: maybe\n        reason:\n          en: \"Served from outside", 195,
+               "rule 'filing-offshore': field 'status': Input should be 'needed', 'not-needed', 'depends' or "
+               "'not-possible' (got 'maybe') — correct it in the regime model (schema: assistant/regime/model.py)"),
+    "citation": ("internet-information-services-measures-2024.zh.md, article: 4}\n          - {doc: regulations/non",
+                 "internet-information-services-measures-2024.zh.md, article: 99}\n          - {doc: regulations/non",
+                 279, "rule 'filing-needed': regulations/internet-information-services-measures-2024.zh.md has no "
+                 "article 99 — correct it in the regime model (schema: assistant/regime/model.py)"),
+}
+
+
+@pytest.mark.parametrize(("old", "new", "line", "message"), REGIME_CASES.values(), ids=REGIME_CASES.keys())
+def test_a_broken_regime_model_is_one_line_with_the_rule_it_names(tmp_path: Path, old: str, new: str, line: int,
+                                                                  message: str) -> None:
+    roots = default_corpus_dirs()
+    if len(roots) < 2:
+        pytest.skip("../shared/corpus is not present")
+    project = tmp_path / "corpus"
+    shutil.copytree(roots[0], project)
+    regime = project / "regime.yml"
+    text = regime.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    regime.write_text(text.replace(old, new), encoding="utf-8")
+    report = run_check([project, roots[1]], [DEFAULT_DATASETS])
+    assert [str(p) for p in report.problems] == [f"{display_path(regime)}:{line}: {message}"]

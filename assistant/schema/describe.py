@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -103,36 +103,37 @@ def _got(value: Any, instead_of_list: bool = False) -> str:
 
 def explain(error: Mapping[str, Any]) -> tuple[str, str]:
     """(problem, fix) for one pydantic error."""
-    kind, loc, value = error.get("type", ""), tuple(error.get("loc", ())), error.get("input")
+    kind, loc, value = str(error.get("type", "")), tuple(error.get("loc", ())), error.get("input")
     name = str(loc[-1]) if loc else ""
     hint = HINTS.get(name)
-    simple: dict[str, Callable[[], tuple[str, str]]] = {
-        "missing": lambda: ("missing", _missing_fix(loc)),
-        "extra_forbidden": lambda: ("unknown field", _unknown_fix(name)),
-        "string_too_short": lambda: ("empty", "write a text"),
-        "too_short": lambda: ("empty", "add at least one entry"),
-        "string_pattern_mismatch": lambda: (f"not a valid value (got {value!r})", hint or "see docs/schemas"),
-        "greater_than_equal": lambda: (f"must be at least {error.get('ctx', {}).get('ge')} (got {value!r})",
-                                       "article numbers start at 1"),
-    }
-    if kind in simple:
-        return simple[kind]()
+    if kind == "missing":
+        return "missing", _missing_fix(loc)
+    if kind == "extra_forbidden":
+        return "unknown field", _unknown_fix(name)
+    if kind == "string_too_short":
+        return "empty", "write a text"
+    if kind == "too_short":
+        return "empty", "add at least one entry"
+    if kind == "string_pattern_mismatch":
+        return f"not a valid value (got {value!r})", hint or "see docs/schemas"
+    if kind == "greater_than_equal":  # only article numbers have a minimum
+        return f"must be at least {error.get('ctx', {}).get('ge')} (got {value!r})", "article numbers start at 1"
     if kind in ("literal_error", "enum"):
-        return (f"expected one of: {_allowed(error.get('ctx', {}))}. Got: {value!r}", hint or "use one of these")
+        return f"expected one of: {_allowed(error.get('ctx', {}))}. Got: {value!r}", hint or "use one of these"
     if kind.startswith("int_"):
         return f"not an integer (got {_got(value)})", hint or "write a whole number"
     if kind.startswith("bool_"):
         return f"not true or false (got {_got(value)})", "write true or false"
     if kind in ("tuple_type", "list_type"):
-        fix = hint if name == "questions" else f"write a list, e.g. [{json.dumps(value, ensure_ascii=False)}]" \
-            if isinstance(value, str) else None
-        return f"must be a list, not {_got(value, True)}", fix or hint or "write a YAML list ('- item' lines or [a, b])"
+        example = f"write a list, e.g. [{json.dumps(value, ensure_ascii=False)}]" if isinstance(value, str) else ""
+        return f"must be a list, not {_got(value, True)}", example or hint or "write a YAML list ('- item' lines or [a, b])"
     if kind in ("model_type", "dict_type", "model_attributes_type"):
-        return f"must be a mapping of fields, not {_got(value)}", "write 'key: value' lines under it"
+        return f"must be a mapping of fields, not {_got(value)}", hint or "write 'key: value' lines under it"
     if kind.startswith("string_") or kind == "str_type":
         return f"not a text (got {_got(value)})", hint or "write a text (quote it if it looks like a number or date)"
     if kind.startswith("date_"):
         return f"not a date (got {value!r})", "write it as YYYY-MM-DD, e.g. 2026-11-28"
+    # Our own validators write "<problem> — <fix>".
     message = str(error.get("msg", "invalid")).removeprefix("Value error, ").removeprefix("Assertion failed, ")
     problem, _, fix = message.partition(" — ")
     return problem, fix or hint or "see the schema in docs/schemas"
