@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from .assistant import Assistant
 from .settings import EMBEDDING_BACKENDS, RETRIEVAL_MODES, Settings, parse_as_of
 
+MAX_WARNINGS = 20  # ingest shows this many broken references; `check` lists them all
+
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--corpus", action="append", type=Path, metavar="DIR",
@@ -60,10 +62,32 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(f"root {root}: " + ("not found" if count < 0 else f"{count} documents"))
     for problem in prepared.problems:
         print(f"skipped {problem}", file=sys.stderr)
+    for warning in prepared.warnings[:MAX_WARNINGS]:
+        print(f"warning {warning}", file=sys.stderr)
+    if len(prepared.warnings) > MAX_WARNINGS:
+        print(f"... and {len(prepared.warnings) - MAX_WARNINGS} more warnings: run `icp-assistant check` for all",
+              file=sys.stderr)
     print(f"documents {report.documents}, chunks {report.chunks}: added {report.added}, removed {report.removed}, "
           f"unchanged {report.unchanged}; embedded {report.embedded} in {report.seconds:.1f} s "
           f"({report.chunks_per_second:.1f} chunks/s); index {report.collection}")
     return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .check import DEFAULT_DATASETS, run_check
+    from .schema import display_path
+    from .schema.export import write_schemas
+
+    if args.write_schemas:
+        for path in write_schemas():
+            print(f"wrote {display_path(path)}")
+        return 0
+    roots = tuple(args.corpus) if args.corpus else Settings.from_env().corpus_dirs
+    report = run_check(roots, [args.datasets or DEFAULT_DATASETS])
+    for problem in report.problems:
+        print(problem)
+    print(report.summary(), file=sys.stderr)
+    return 0 if report.ok else 1
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
@@ -205,6 +229,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rebuild", action="store_true", help="re-embed everything")
     p.add_argument("--progress", action="store_true", help="show the progress bar even when not on a terminal")
     p.set_defaults(func=cmd_ingest)
+    p = sub.add_parser("check", help="validate every corpus file and eval item; one line per problem, exit 1 if any")
+    p.add_argument("--corpus", action="append", type=Path, metavar="DIR",
+                   help="a corpus root (repeatable); default: corpus/ plus ../shared/corpus; env ICP_CORPUS_DIRS")
+    p.add_argument("--datasets", type=Path, metavar="DIR", help="eval datasets: a folder of *.jsonl or one file "
+                   "(default evals/datasets)")
+    p.add_argument("--write-schemas", action="store_true",
+                   help="write the JSON Schema files docs/schemas/*.schema.json from the models, then exit")
+    p.set_defaults(func=cmd_check)
     p = sub.add_parser("stats", help="what the index holds, by root, kind and status")
     _common(p)
     p.set_defaults(func=cmd_stats)

@@ -17,23 +17,13 @@ from typing import Any
 import yaml
 
 from .errors import CorpusError
-from .models import Document, Kind, NoteCite, NoteStatement, Status
+from .models import Document, Kind, NoteStatement, Status
+from .schema import LineMap, Problem, SchemaError, issue, note_statements, validate_note
 
 MAX_FILE_BYTES = 5 * 1024 * 1024  # the largest real file is ~60 KB; anything this big is a mistake
 DOCUMENT_SUFFIXES = (".md", ".yml", ".yaml")
 # Data files of a root that are not documents.
 NOT_DOCUMENTS = {"README.md", "registry.yml", "glossary.yml", "regime.yml"}
-
-
-@dataclass(frozen=True)
-class Problem:
-    """A corpus file that could not be ingested, and why."""
-
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -66,11 +56,14 @@ def scan_corpus(roots: Iterable[Path]) -> CorpusScan:
             doc_id = path.relative_to(root).as_posix()
             try:
                 doc = parse_file(path, root=root, doc_id=doc_id)
+            except SchemaError as exc:  # a note: one problem per field
+                problems.extend(exc.problems)
+                continue
             except CorpusError as exc:
                 problems.append(Problem(str(path), str(exc)))
                 continue
             if doc_id in documents:
-                problems.append(Problem(str(path), f"duplicate doc_id {doc_id!r}: already read from {documents[doc_id].root}; skipped"))
+                problems.append(Problem(str(path), f"duplicate doc_id {doc_id!r}: already read from {documents[doc_id].root}; skipped — rename one of the two files"))
                 continue
             documents[doc_id] = doc
             count += 1
@@ -81,19 +74,19 @@ def scan_corpus(roots: Iterable[Path]) -> CorpusScan:
 def read_text(path: Path) -> str:
     try:
         if path.is_symlink() and not path.resolve().is_file():
-            raise CorpusError("broken symbolic link")
+            raise CorpusError("broken symbolic link — fix or remove the link")
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise CorpusError(f"file too large ({size:,} bytes; limit {MAX_FILE_BYTES:,})")
+            raise CorpusError(f"file too large ({size:,} bytes; limit {MAX_FILE_BYTES:,}) — split it or remove it")
         data = path.read_bytes()
     except (OSError, RuntimeError) as exc:  # RuntimeError: pathlib's "Symlink loop"
-        raise CorpusError(f"cannot read: {exc}") from exc
+        raise CorpusError(f"cannot read: {exc} — check the file and its permissions") from exc
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise CorpusError(f"not valid UTF-8 (byte {exc.start})") from exc
+        raise CorpusError(f"not valid UTF-8 (byte {exc.start}) — save the file as UTF-8") from exc
     if "\x00" in text:
-        raise CorpusError("contains NUL bytes (binary file?)")
+        raise CorpusError("contains NUL bytes (binary file?) — remove it from the corpus")
     return text.lstrip("\ufeff").replace("\r\n", "\n")
 
 
@@ -101,7 +94,7 @@ def parse_file(path: Path, *, root: Path, doc_id: str) -> Document:
     """Parse one file by its header: YAML front matter, an HTML comment block, or a YAML file."""
     text = read_text(path)
     if not text.strip():
-        raise CorpusError("empty file")
+        raise CorpusError("empty file — write its content or remove it")
     if doc_id.startswith("notes/"):
         return parse_note(text, doc_id=doc_id, root=root)
     if path.suffix in (".yml", ".yaml"):
@@ -115,22 +108,22 @@ def parse_file(path: Path, *, root: Path, doc_id: str) -> Document:
     if text.startswith("<!--"):
         end = text.find("-->")
         if end < 0:
-            raise CorpusError("HTML comment header is not closed ('-->' missing)")
+            raise CorpusError("HTML comment header is not closed ('-->' missing) — end the header with '-->'")
         header = _key_values(text[4:end].splitlines())
         return _guide_document(header, text[end + 3 :], doc_id=doc_id, root=root)
-    raise CorpusError("no header: expected YAML front matter ('---') or an HTML comment block ('<!--')")
+    raise CorpusError("no header: expected YAML front matter ('---') or an HTML comment block ('<!--') — start the file with one")
 
 
 def _front_matter(text: str) -> tuple[dict[str, Any], str]:
     end = text.find("\n---", 4)
     if end < 0:
-        raise CorpusError("YAML front matter is not closed (second '---' missing)")
+        raise CorpusError("YAML front matter is not closed (second '---' missing) — add a line '---' after the header")
     try:
         header = yaml.safe_load(text[4:end])
     except yaml.YAMLError as exc:
-        raise CorpusError(f"bad YAML front matter: {exc}".splitlines()[0]) from exc
+        raise CorpusError(f"bad YAML front matter: {exc}".splitlines()[0] + " — fix the header's YAML syntax") from exc
     if not isinstance(header, dict):
-        raise CorpusError("YAML front matter is not a mapping")
+        raise CorpusError("YAML front matter is not a mapping — write 'key: value' lines")
     return header, text[end + 4 :].lstrip("-\n")
 
 
@@ -209,9 +202,9 @@ def _expected_articles(value: Any) -> int | None:
 def _regulation_document(header: dict[str, Any], body: str, *, doc_id: str, root: Path) -> Document:
     title = str(header.get("title") or "").strip()
     if not title:
-        raise CorpusError("YAML front matter has no 'title'")
+        raise CorpusError("YAML front matter has no 'title' — add 'title: <the official title>'")
     if not body.strip():
-        raise CorpusError("empty body")
+        raise CorpusError("empty body — add the text below the header")
     number = str(header.get("document_number") or "")
     partial = "PARTIAL" in str(header.get("completeness", "")).upper() or doc_id.startswith("partial/")
     return Document(
@@ -236,10 +229,10 @@ def _regulation_document(header: dict[str, Any], body: str, *, doc_id: str, root
 
 def _guide_document(header: dict[str, Any], body: str, *, doc_id: str, root: Path) -> Document:
     if not body.strip():
-        raise CorpusError("empty body")
+        raise CorpusError("empty body — add the text below the header")
     provider = str(header.get("provider") or "")
     if not provider:
-        raise CorpusError("guide header has no 'provider'")
+        raise CorpusError("guide header has no 'provider' — add 'provider: <name>' to the header")
     heading = re.search(r"^#{1,3} +(.+)$", body, flags=re.MULTILINE)
     title = str(header.get("title") or (heading.group(1).strip() if heading else Path(doc_id).stem))
     is_blog = "blog" in provider.lower() or "blog" in str(header.get("kind", "")).lower()
@@ -259,45 +252,6 @@ def _guide_document(header: dict[str, Any], body: str, *, doc_id: str, root: Pat
     )
 
 
-def _bilingual(value: Any, field: str, where: str) -> dict[str, str]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict) or not all(isinstance(value.get(k), str) and value[k].strip() for k in ("en", "zh")):
-        raise CorpusError(f"{where}: '{field}' needs non-empty 'en' and 'zh' strings")
-    return {"en": value["en"].strip(), "zh": value["zh"].strip()}
-
-
-def _note_statement(raw: Any, where: str) -> NoteStatement:
-    if not isinstance(raw, dict) or not raw.get("id"):
-        raise CorpusError(f"{where}: a statement needs an 'id'")
-    where = f"{where} statement {raw['id']!r}"
-    questions = raw.get("questions") or {}
-    if not isinstance(questions, dict):
-        raise CorpusError(f"{where}: 'questions' must map 'en'/'zh' to lists")
-    cites = []
-    for c in raw.get("cites") or []:
-        if not isinstance(c, dict) or not (c.get("doc") or c.get("instrument")):
-            raise CorpusError(f"{where}: every cite needs 'doc' or 'instrument'")
-        article = c.get("article")
-        role = str(c.get("role", "basis"))
-        if role not in ("basis", "support"):
-            raise CorpusError(f"{where}: a cite's 'role' must be 'basis' or 'support', got {role!r}")
-        cites.append(NoteCite(doc=str(c.get("doc") or ""), article=int(article) if article is not None else None,
-                              instrument=str(c.get("instrument") or ""), verified=bool(c.get("verified", True)),
-                              role=role))
-    in_scope = str(raw.get("scope", "in")) != "out"
-    if in_scope and not cites:
-        raise CorpusError(f"{where}: no 'cites' (every statement must cite its source)")
-    return NoteStatement(
-        id=str(raw["id"]),
-        questions={lang: tuple(str(q) for q in questions.get(lang) or ()) for lang in ("en", "zh")},
-        verdict=_bilingual(raw.get("verdict"), "verdict", where),
-        text=_bilingual(raw.get("text"), "text", where),
-        cites=tuple(cites),
-        in_scope=in_scope,
-    )
-
-
 def note_body(statements: Iterable[NoteStatement]) -> str:
     """The readable text of a note; every chunk's quoted text appears in it verbatim."""
     parts = []
@@ -308,27 +262,29 @@ def note_body(statements: Iterable[NoteStatement]) -> str:
 
 
 def parse_note(text: str, *, doc_id: str, root: Path) -> Document:
-    """A project note (``corpus/notes/*.yml``): see docs/architecture.md for the schema."""
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise CorpusError(f"bad YAML: {exc}".splitlines()[0]) from exc
-    if not isinstance(raw, dict) or not isinstance(raw.get("statements"), list) or not raw["statements"]:
-        raise CorpusError("a note needs a non-empty 'statements' list")
-    statements = tuple(_note_statement(s, doc_id) for s in raw["statements"])
-    reviewed = parse_date(raw.get("reviewed"))
+    """A project note (``corpus/notes/*.yml``), validated by ``assistant.schema.NoteFile``.
+
+    Every problem of the file is reported at once (``SchemaError``: file, line, statement, field and fix).
+    """
+    note = validate_note(text, root / doc_id)
+    stem = Path(doc_id).stem
+    if note.id != stem:
+        raise SchemaError([Problem(str(root / doc_id), issue("", "id", f"{note.id!r} is not the file name {stem!r}",
+                                                             f"write 'id: {stem}' (or rename the file)"),
+                                   LineMap(text).line(("id",)))])
+    statements = note_statements(note)
     return Document(
         doc_id=doc_id,
         root=str(root),
-        title=str(raw.get("title_zh") or raw.get("id") or doc_id),
-        title_en=str(raw.get("title_en") or ""),
+        title=note.title_zh,
+        title_en=note.title_en,
         kind=Kind.PROJECT_NOTE,
         language="en+zh",
         body=note_body(statements),
         issuer="icp-assistant project note",
-        date_effective=reviewed,
+        date_effective=note.reviewed,
         status=Status.IN_FORCE,
-        version=f"reviewed {reviewed.isoformat()}" if reviewed else "",
-        source=str(raw.get("authority") or "project note"),
+        version=f"reviewed {note.reviewed.isoformat()}",
+        source=note.authority,
         statements=statements,
     )

@@ -1,7 +1,10 @@
 """Ingest pipeline: corpus roots -> documents (+ registry metadata) -> chunks -> index generation.
 
 ``ingest`` is what the CLI, the app's start-up check and the tests call; each stage lives in its own
-module and this one only wires them together.
+module and this one only wires them together. It validates what ``icp-assistant check`` validates for the
+corpus: a malformed file is a ``problem`` and is skipped; a broken reference between files (a cite to a
+missing article, an unmapped file) is a ``warning`` and the file is kept; ``strict`` makes both fatal before
+the index is touched. A malformed registry is always fatal (documents would lose their status).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from pathlib import Path
 
 from .chunking import chunk_document, drop_repeated_facets
 from .corpus import CorpusScan, Problem, scan_corpus
+from .crosscheck import corpus_problems
 from .embeddings import make_embedder
 from .errors import CorpusError
 from .index import IndexStore, IngestReport
@@ -28,9 +32,11 @@ class PreparedCorpus:
     documents: tuple[Document, ...]
     chunks: tuple[Chunk, ...]
     registry: Registry | None
+    warnings: tuple[Problem, ...] = ()  # cross-reference problems of files that were kept
 
     @property
     def problems(self) -> tuple[Problem, ...]:
+        """Files that could not be used (skipped)."""
         return self.scan.problems
 
     @property
@@ -40,11 +46,15 @@ class PreparedCorpus:
         return max(dates).isoformat() if dates else ""
 
 
+def registry_file(roots: Sequence[Path]) -> Path | None:
+    """``registry.yml`` of the first root that has one."""
+    return next((root / REGISTRY_FILE for root in roots if (root / REGISTRY_FILE).is_file()), None)
+
+
 def find_registry(roots: Sequence[Path]) -> Registry | None:
-    for root in roots:
-        if (root / REGISTRY_FILE).is_file():
-            return load_registry(root / REGISTRY_FILE)
-    return None
+    """The registry of the first root that has one; ``SchemaError`` (a ``CorpusError``) if it is malformed."""
+    path = registry_file(roots)
+    return load_registry(path) if path else None
 
 
 def annotate(doc: Document, registry: Registry) -> Document:
@@ -91,16 +101,18 @@ def prepare(settings: Settings) -> PreparedCorpus:
     registry = find_registry(settings.corpus_dirs)
     documents = tuple(annotate(d, registry) if registry else d for d in scan.documents)
     chunks = tuple(drop_repeated_facets([c for d in documents for c in chunk_document(d)]))
-    return PreparedCorpus(scan=scan, documents=documents, chunks=chunks, registry=registry)
+    warnings = corpus_problems(documents, registry, registry_file(settings.corpus_dirs))
+    return PreparedCorpus(scan=scan, documents=documents, chunks=chunks, registry=registry, warnings=tuple(warnings))
 
 
 def ingest(settings: Settings, *, strict: bool = False, rebuild: bool = False,
            progress: Callable[[int, int], None] | None = None) -> tuple[PreparedCorpus, IngestReport]:
-    """Bring the index in line with the corpus. Malformed files are skipped (fatal with ``strict``)."""
+    """Bring the index in line with the corpus. Malformed files are skipped and broken references kept with a
+    warning; with ``strict`` either is fatal and the index is left as it was."""
     prepared = prepare(settings)
-    if strict and prepared.problems:
-        raise CorpusError("Malformed corpus files (strict mode, nothing ingested):\n"
-                          + "\n".join(f"  {p}" for p in prepared.problems))
+    if strict and (prepared.problems or prepared.warnings):
+        raise CorpusError("Corpus problems (strict mode, nothing ingested):\n"
+                          + "\n".join(f"  {p}" for p in (*prepared.problems, *prepared.warnings)))
     if not prepared.documents:
         raise CorpusError("No documents found in the corpus roots: "
                           + ", ".join(str(r) for r in settings.corpus_dirs))

@@ -57,6 +57,7 @@ class NoteCite:
     verified: bool = True  # False: the article number was not read in a primary text
     # "basis": the statement rests on it (cited on the verdict/lead); "support": background for one point
     role: str = "basis"
+    outdated: bool = False  # True: cites a superseded version or an outdated article on purpose (history)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,9 +1,11 @@
 """Registry and glossary: the project's data about the corpus, not corpus text.
 
-``load_registry`` reads ``corpus/registry.yml`` (instruments, their versions and files, secondary sources,
-known conflicts) and ``load_glossary`` reads ``corpus/glossary.yml`` (bilingual terms). Ingest uses the
-registry to attach status, supersession and warnings to documents; retrieval uses the glossary to expand a
-question with the other language's terms. Malformed files raise ``CorpusError`` naming the path.
+``load_registry`` reads ``corpus/registry.yml`` (instruments, their versions and files, the notes that stand
+in for missing texts, secondary sources, known conflicts) and ``load_glossary`` reads ``corpus/glossary.yml``
+(bilingual terms). Both validate with the schemas of ``assistant.schema`` and convert to the frozen records
+below. Ingest uses the registry to attach status, supersession and warnings to documents; retrieval uses the
+glossary to expand a question with the other language's terms. A malformed file raises ``SchemaError`` (a
+``CorpusError``) with one line per problem, each naming the path, the line and the field.
 """
 
 from __future__ import annotations
@@ -13,14 +15,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any
 
-import yaml
-
-from assistant.errors import CorpusError
 from assistant.models import Kind, Status
-
-_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+from assistant.schema import GlossaryFile, RegistryFile, validate_data_file
+from assistant.schema.registry import InstrumentSpec
 
 
 @dataclass(frozen=True)
@@ -106,14 +104,32 @@ class Registry:
         return next((i for i in self.instruments if i.id == instrument_id), None)
 
     def instrument_for(self, doc_id: str) -> Instrument | Source | None:
-        """The instrument whose versions hold ``doc_id`` (or whose note it is), else the matching source."""
+        """The instrument whose versions hold ``doc_id`` (or that the note ``doc_id`` is about), else the
+        matching source."""
         version = self.version_for(doc_id)
         if version is not None:
             return self.instrument(version.instrument_id)
-        note = re.fullmatch(r"notes/instrument-(.+)\.yml", doc_id)
-        if note and self.instrument(note.group(1)):
-            return self.instrument(note.group(1))
+        owner = self.note_owner(doc_id)
+        if owner is not None:
+            return owner
         return next((s for s in self.sources if any(fnmatchcase(doc_id, p) for p in s.files)), None)
+
+    @property
+    def stand_in_notes(self) -> dict[str, str]:
+        """Instrument id -> doc_id of the project note that stands in for its missing text (the first of its
+        ``notes:``), for every instrument without full text that names one. A citation of such an instrument
+        (``{instrument: miit-order-42, article: 5}``) is quoted from this note."""
+        return {i.id: i.notes[0] for i in self.instruments if i.notes and not i.full_text}
+
+    def stand_in_note(self, instrument_id: str) -> str | None:
+        """doc_id of the note that stands in for the instrument's missing text, or None."""
+        return self.stand_in_notes.get(instrument_id)
+
+    def note_owner(self, note_id: str) -> Instrument | None:
+        """The instrument a note is about: the one it stands in for, else the first whose ``notes:`` list it."""
+        listing = [i for i in self.instruments if note_id in i.notes]
+        stand_in = next((i for i in listing if not i.full_text and i.notes[0] == note_id), None)
+        return stand_in or (listing[0] if listing else None)
 
     def version_for(self, doc_id: str) -> Version | None:
         return next((v for i in self.instruments for v in i.versions if doc_id in v.files), None)
@@ -197,105 +213,35 @@ class Glossary:
         return list(dict.fromkeys(names))
 
 
-class _Reader:
-    """Reads one YAML file; every problem becomes a ``CorpusError`` naming the path."""
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        try:
-            data = yaml.safe_load(self.path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
-            raise self.error(f"cannot read YAML ({exc})") from exc
-        if not isinstance(data, dict):
-            raise self.error("expected a mapping at the top level")
-        self.data: dict[str, Any] = data
-
-    def error(self, problem: str) -> CorpusError:
-        return CorpusError(f"{self.path}: {problem}")
-
-    def req(self, entry: Any, key: str, where: str) -> Any:
-        if not isinstance(entry, dict) or entry.get(key) in (None, "", []):
-            raise self.error(f"{where}: missing '{key}'")
-        return entry[key]
-
-    def enum(self, cls: type[Kind | Status], value: Any, where: str) -> Any:
-        try:
-            return cls(value)
-        except ValueError:
-            allowed = ", ".join(m.value for m in cls)
-            raise self.error(f"{where}: expected one of: {allowed}. Got: {value!r}") from None
-
-    def date(self, value: Any, where: str) -> date | None:
-        if value is None or isinstance(value, date):
-            return value
-        try:
-            return date.fromisoformat(str(value))
-        except ValueError:
-            raise self.error(f"{where}: bad date {value!r}") from None
-
-    def unique(self, ids: list[str], what: str) -> None:
-        for bad in [i for i in ids if not _ID.match(i)] + sorted({i for i in ids if ids.count(i) > 1}):
-            raise self.error(f"{what} id {bad!r} is not unique kebab-case")
+def _instrument(spec: InstrumentSpec) -> Instrument:
+    first_file = {v.version: (v.files[0] if v.files else "") for v in spec.versions}
+    versions = tuple(Version(spec.id, v.version, Status(v.status), v.date_promulgated, v.date_effective, v.files,
+                             v.superseded_by or "", first_file.get(v.superseded_by or "", ""))
+                     for v in spec.versions)
+    return Instrument(
+        spec.id, spec.title_zh, spec.title_en, spec.short_en, spec.issuer, spec.document_number, Kind(spec.kind),
+        spec.full_text, versions,
+        tuple(OutdatedArticles(o.version, o.articles, o.reason_en, o.reason_zh) for o in spec.outdated_articles),
+        tuple(Renumbering(n.from_version, n.to_version, n.from_article, n.to_article) for n in spec.renumbered),
+        spec.notes)
 
 
-def _instrument(r: _Reader, raw: Any) -> Instrument:
-    iid = str(r.req(raw, "id", "instrument"))
-    where = f"instrument {iid}"
-    raw_versions = r.req(raw, "versions", where)
-    first_file = {str(r.req(v, "version", where)): (v.get("files") or [""])[0] for v in raw_versions}
-    versions = []
-    for v in raw_versions:
-        newer = str(v.get("superseded_by") or "")
-        if newer and newer not in first_file:
-            raise r.error(f"{where}: superseded_by {newer!r} names no version")
-        versions.append(Version(iid, str(v["version"]), r.enum(Status, r.req(v, "status", where), where),
-                                r.date(v.get("date_promulgated"), where), r.date(v.get("date_effective"), where),
-                                tuple(v.get("files") or ()), newer, first_file.get(newer, "")))
-    outdated = tuple(OutdatedArticles(str(o["version"]), tuple(int(a) for a in o["articles"]),
-                                      o["reason_en"], o["reason_zh"]) for o in raw.get("outdated_articles") or ())
-    renumbered = tuple(Renumbering(str(n["from_version"]), str(n["to_version"]), int(n["from_article"]),
-                                   int(n["to_article"])) for n in raw.get("renumbered") or ())
-    return Instrument(iid, str(r.req(raw, "title_zh", where)), str(r.req(raw, "title_en", where)),
-                      str(raw.get("short_en", "")), str(raw.get("issuer", "")), str(raw.get("document_number", "")),
-                      r.enum(Kind, r.req(raw, "kind", where), where), bool(raw.get("full_text", False)),
-                      tuple(versions), outdated, renumbered, tuple(raw.get("notes") or ()))
-
-
-def _conflict(r: _Reader, raw: Any) -> Conflict:
-    where = f"conflict {r.req(raw, 'id', 'conflict')}"
-    refs = tuple(ArticleRef(str(r.req(ref, "doc", where)), None if ref.get("article") is None else int(ref["article"]))
-                 for ref in r.req(raw, "contradicts", where))
-    return Conflict(str(raw["id"]), str(r.req(raw, "doc", where)), str(raw.get("claim", "")), refs,
-                    str(r.req(raw, "warning_en", where)), str(r.req(raw, "warning_zh", where)))
+def registry_from(spec: RegistryFile) -> Registry:
+    """The frozen records of a validated registry file."""
+    return Registry(
+        tuple(_instrument(i) for i in spec.instruments),
+        tuple(Source(s.id, Kind(s.kind), s.files, s.title_en, s.issuer) for s in spec.sources),
+        tuple(Conflict(c.id, c.doc, c.claim, tuple(ArticleRef(r.doc, r.article) for r in c.contradicts),
+                       c.warning_en, c.warning_zh) for c in spec.conflicts))
 
 
 def load_registry(path: str | Path) -> Registry:
-    r = _Reader(path)
-    try:
-        instruments = tuple(_instrument(r, raw) for raw in r.req(r.data, "instruments", "top level"))
-        sources = tuple(Source(str(r.req(s, "id", "source")), r.enum(Kind, s.get("kind"), f"source {s['id']}"),
-                               tuple(r.req(s, "files", f"source {s['id']}")), str(s.get("title_en", "")),
-                               str(s.get("issuer", ""))) for s in r.data.get("sources") or ())
-        conflicts = tuple(_conflict(r, raw) for raw in r.data.get("conflicts") or ())
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise r.error(f"malformed entry ({exc!r})") from exc
-    r.unique([i.id for i in instruments] + [s.id for s in sources], "instrument/source")
-    r.unique([c.id for c in conflicts], "conflict")
-    files = [f for i in instruments for v in i.versions for f in v.files]
-    for dup in sorted({f for f in files if files.count(f) > 1}):
-        raise r.error(f"file {dup!r} belongs to more than one version")
-    return Registry(instruments, sources, conflicts)
+    """Read and validate ``registry.yml``; ``SchemaError`` (a ``CorpusError``) lists every problem."""
+    spec, _ = validate_data_file(path, RegistryFile)
+    return registry_from(spec)
 
 
 def load_glossary(path: str | Path) -> Glossary:
-    r = _Reader(path)
-    terms = []
-    for raw in r.req(r.data, "terms", "top level"):
-        where = f"term {r.req(raw, 'id', 'term')}"
-        names = [r.req(raw, lang, where) for lang in ("en", "zh")]
-        if not all(isinstance(v, list) and all(isinstance(a, str) and a for a in v) for v in names):
-            raise r.error(f"{where}: 'en' and 'zh' must be lists of non-empty strings")
-        terms.append(Term(str(raw["id"]), tuple(names[0]), tuple(names[1]),
-                          str(r.req(raw, "definition_en", where)), str(r.req(raw, "definition_zh", where))))
-    r.unique([t.id for t in terms], "term")
-    return Glossary(tuple(terms))
+    """Read and validate ``glossary.yml``; ``SchemaError`` (a ``CorpusError``) lists every problem."""
+    spec, _ = validate_data_file(path, GlossaryFile)
+    return Glossary(tuple(Term(t.id, t.en, t.zh, t.definition_en, t.definition_zh) for t in spec.terms))

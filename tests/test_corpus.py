@@ -30,6 +30,15 @@ article_check: "found 3 articles; expected 3"
 """
 
 
+NOTE_HEAD = """title_en: T
+title_zh: 题
+kind: project note
+authority: Project note.
+reviewed: 2026-11-28
+checked_against: [a text]
+"""
+
+
 def write(root: Path, rel: str, data: str | bytes) -> Path:
     path = root / rel
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -95,8 +104,11 @@ def test_status_from_free_text(value: str, expected: Status) -> None:
     ("regulations/empty-body.zh.md", "---\ntitle: x\n---\n\n", "empty body"),
     ("regulations/empty.zh.md", "", "empty file"),
     ("guides/x/no-provider.en.md", "<!--\nlanguage: en\n-->\n# T\ntext", "no 'provider'"),
-    ("notes/bad-note.yml", "id: x\nstatements: []\n", "non-empty 'statements'"),
-    ("notes/uncited.yml", "id: x\nstatements:\n  - id: s\n    text: {en: a, zh: b}\n", "no 'cites'"),
+    ("notes/bad-note.yml", "id: bad-note\n" + NOTE_HEAD + "statements: []\n", "statements: empty"),
+    ("notes/uncited.yml", "id: uncited\n" + NOTE_HEAD + "statements:\n  - id: s\n    questions: {en: [q], zh: [问]}\n"
+     "    text: {en: a, zh: b}\n", "statement 's': cites: an in-scope statement needs at least one cite"),
+    ("notes/misnamed.yml", "id: other\n" + NOTE_HEAD + "statements:\n  - id: s\n    questions: {en: [q], zh: [问]}\n"
+     "    text: {en: a, zh: b}\n    cites: [{doc: regulations/good.zh.md, article: 1}]\n", "'other' is not the file name"),
 ])
 def test_malformed_files_are_reported_and_the_rest_still_parses(tmp_path: Path, rel: str, data: str | bytes,
                                                                 problem: str) -> None:

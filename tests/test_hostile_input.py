@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from assistant import cli
-from assistant.assistant import Assistant
+from assistant.assistant import Assistant, clean_question
 from assistant.embeddings import make_embedder
 from assistant.errors import FeedbackError
 from assistant.index import IndexStore
@@ -209,7 +209,7 @@ def test_sql_looking_questions_leave_the_index_intact(settings: Settings, assist
     before = [c.chunk_id for c in store.load().chunks]
     for question in SQL:
         answer = assistant.ask(question)
-        assert answer.question
+        assert answer.question == clean_question(question)  # taken as text, verbatim: nothing executed or dropped
     after = IndexStore(settings, make_embedder(settings)).load()
     assert [c.chunk_id for c in after.chunks] == before and after.info == store.active()
 
@@ -283,7 +283,10 @@ def bad_duplicate_doc_id(root: Path) -> Path:
 
 
 def bad_broken_note(root: Path) -> Path:
-    return _write(root / "notes/broken.yml", "id: broken\nstatements:\n  - id: x\n    text: {en: only english}\n")
+    return _write(root / "notes/broken.yml", "id: broken\ntitle_en: T\ntitle_zh: 题\nkind: project note\n"
+                  "authority: A\nreviewed: 2026-11-28\nchecked_against: [x]\nstatements:\n  - id: x\n"
+                  "    questions: {en: [q], zh: [问]}\n    text: {en: only english}\n"
+                  "    cites: [{doc: regulations/x.zh.md, article: 1}]\n")
 
 
 def bad_file_symlink_loop(root: Path) -> Path:
@@ -317,7 +320,7 @@ BAD_FILES: dict[str, tuple[Callable[[Path], Path], str | None]] = {
     "20MB-file": (bad_huge_file, "too large"),
     "nul-bytes": (bad_nul_bytes, "NUL"),
     "duplicate-doc-id": (bad_duplicate_doc_id, "duplicate doc_id"),
-    "broken-note": (bad_broken_note, "statement"),
+    "broken-note": (bad_broken_note, "statement 'x': text.zh: missing — add a Chinese text"),
     "file-symlink-loop": (bad_file_symlink_loop, "Symlink loop"),
     "dir-symlink-loop": (bad_dir_symlink_loop, None),  # not followed: nothing to report, nothing read twice
     "broken-symlink": (bad_broken_symlink, "broken symbolic link"),

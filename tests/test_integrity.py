@@ -17,6 +17,7 @@ from assistant.embeddings import make_embedder
 from assistant.errors import IndexCorruptError, IndexMismatchError
 from assistant.index import IndexStore
 from assistant.ingest import ingest
+from assistant.models import Answer
 from assistant.settings import Settings
 from tests.fixtures import fake_settings
 
@@ -24,6 +25,13 @@ FILES = (
     "regulations/non-commercial-internet-information-services-filing-measures-2005.zh.md",
     "regulations/foreign-invested-telecom-enterprises-provisions-2022.zh.md",
 )
+
+
+QUESTION = "个人网站需要备案吗？"
+
+
+def cited(answer: Answer) -> list[tuple[str, int | None, str]]:
+    return [(c.doc_id, c.article_no, c.quote) for c in answer.citations]
 
 
 @pytest.fixture()
@@ -73,6 +81,7 @@ def test_damaged_index_is_detected_at_start_with_the_fix_and_ingest_repairs_it(
     damage_fn, error, message = damage
     ingest(settings)
     before = chunk_ids(settings)
+    answered = Assistant.from_settings(settings).ask(QUESTION)
     damage_fn(settings)
     with pytest.raises(error, match=message) as raised:
         Assistant.from_settings(settings)
@@ -83,7 +92,8 @@ def test_damaged_index_is_detected_at_start_with_the_fix_and_ingest_repairs_it(
     # The command the message names repairs the index; a plain ingest does too.
     assert cli.main(["ingest", *cli_args(settings)]) == 0
     assert chunk_ids(settings) == before
-    assert Assistant.from_settings(settings).ask("个人网站需要备案吗？").question
+    repaired = Assistant.from_settings(settings).ask(QUESTION)  # answers from the repaired index as before
+    assert repaired.citations and cited(repaired) == cited(answered) and repaired.verdict == answered.verdict
 
 
 def garbage_sqlite(settings: Settings) -> None:

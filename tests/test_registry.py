@@ -8,12 +8,12 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-import yaml
 
 from assistant.chunking import chinese_number
 from assistant.errors import CorpusError
 from assistant.models import Status
 from assistant.registry import Glossary, Registry, load_glossary, load_registry
+from assistant.schema import NoteFile, validate_note
 
 PROJECT = Path(__file__).resolve().parents[1]
 CORPUS = PROJECT / "corpus"
@@ -157,38 +157,32 @@ def test_conflicts_point_to_real_docs_and_articles(registry: Registry) -> None:
 
 # --- notes -------------------------------------------------------------------------------------------------
 
-def _load_note(path: Path) -> dict:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    assert isinstance(data, dict), path
-    return data
+def _load_note(path: Path) -> NoteFile:
+    return validate_note(path.read_text(encoding="utf-8"), path)  # SchemaError lists every problem
 
 
 @pytest.mark.parametrize("path", NOTES, ids=[p.stem for p in NOTES])
 def test_note_schema_and_cites(path: Path, registry: Registry) -> None:
     note = _load_note(path)
-    assert note["id"] == path.stem
-    for key in ("title_en", "title_zh", "kind", "authority", "reviewed", "checked_against", "statements"):
-        assert note.get(key), f"{path.name}: missing {key}"
-    for st in note["statements"]:
-        where = f"{path.name}:{st.get('id')}"
-        for key in ("text", "questions") + (("verdict",) if st.get("verdict") is not None else ()):
-            value = st.get(key)
-            assert isinstance(value, dict) and value.get("en") and value.get("zh"), f"{where}: {key} needs en and zh"
-        assert st.get("cites") or path.stem in UNCITED_NOTES, f"{where}: no cites"
-        for cite in st.get("cites") or ():
-            if "instrument" in cite:
-                assert registry.instrument(cite["instrument"]), f"{where}: unknown instrument {cite['instrument']}"
-                assert isinstance(cite.get("verified"), bool), f"{where}: instrument cite needs verified"
+    assert note.id == path.stem
+    for st in note.statements:
+        where = f"{path.name}:{st.id}"
+        assert st.cites or (path.stem in UNCITED_NOTES and st.scope == "out"), f"{where}: no cites"
+        for cite in st.cites:
+            if cite.instrument:
+                instrument = registry.instrument(cite.instrument)
+                assert instrument and not instrument.full_text, f"{where}: {cite.instrument}"
+                assert registry.stand_in_note(cite.instrument), f"{where}: {cite.instrument} has no stand-in note"
             else:
-                doc, article = cite["doc"], cite.get("article")
-                if doc.startswith("notes/") or SHARED.is_dir():
-                    assert doc_exists(doc), f"{where}: {doc} missing"
-                if article is not None and SHARED.is_dir():
-                    assert article in articles_in(doc), f"{where}: {doc} has no Art. {article}"
+                assert cite.doc is not None
+                if cite.doc.startswith("notes/") or SHARED.is_dir():
+                    assert doc_exists(cite.doc), f"{where}: {cite.doc} missing"
+                if cite.article is not None and SHARED.is_dir():
+                    assert cite.article in articles_in(cite.doc), f"{where}: {cite.doc} has no Art. {cite.article}"
 
 
 def test_statement_ids_unique_across_notes() -> None:
-    ids = [st["id"] for p in NOTES for st in _load_note(p)["statements"]]
+    ids = [st.id for p in NOTES for st in _load_note(p).statements]
     assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
 
 
