@@ -51,8 +51,8 @@ UNCALIBRATED = {"fake": JudgeConfig(lead=0.0, related=0.0)}
 @dataclass(frozen=True, kw_only=True)
 class ComposerConfig:
     judge: JudgeConfig = field(default_factory=JudgeConfig)
-    extra_points: int = 1  # further units that answer well, each a point with its own citation
-    extra_ratio: float = 0.95  # ... when their score is at least this share of the lead's
+    extra_points: int = 2  # further units that answer well, each a point with its own citation
+    extra_ratio: float = 0.5  # ... when their probability is at least this share of the lead's
     related_reading: int = 3  # passages shown when nothing answers directly
     related_questions: int = 3  # questions the corpus answers, offered under the answer
     excerpt_chars: int = 240  # how much of a guide's answer is quoted
@@ -191,9 +191,11 @@ class Composer:
         numbers = [book.cite(self._best_part(chunks, query_tokens), doc) for chunks, doc in resolved]
         return numbers or [book.cite(unit.hit.chunk, unit.hit.document)]  # nothing it cites is indexed: the note
 
-    @staticmethod
-    def _best_part(chunks: list[Chunk], query_tokens: set[str]) -> Chunk:
-        return max(chunks, key=lambda c: len(query_tokens & set(tokenize(c.text))))
+    def _best_part(self, chunks: list[Chunk], query_tokens: set[str]) -> Chunk:
+        """The part of a long article sharing most words with the question (its tokens are in the index)."""
+        if len(chunks) == 1:
+            return chunks[0]
+        return max(chunks, key=lambda c: len(query_tokens & self.retriever.tokens_of(c)))
 
     def _related(self, ranked: list[Candidate], lead: Candidate | None, lang: str, question: str) -> tuple[str, ...]:
         """Questions the corpus answers that are close to this one: note paraphrases and FAQ headings, in the

