@@ -1,8 +1,10 @@
 """The Gradio chat: ``build_app(settings)`` makes the UI, ``launch(settings)`` serves it on 127.0.0.1.
 
-Question -> ``Assistant.ask`` -> ``Answer`` -> ``assistant.render`` (streamed Markdown, sources panel,
-ticket text) -> like/dislike into ``assistant.feedback``. Library errors become chat messages; the app
-keeps serving.
+Question -> ``Assistant.ask`` -> ``Answer`` -> ``assistant.chat_view`` (the streamed message: lead, points, one
+chip per source, a scenario's obligations table; related questions as chat options) and ``assistant.render``
+(sources panel, ticket text) -> like/dislike into ``assistant.feedback``. A scenario answer also fills the fact
+form under the chat (``assistant.regime_view``): answering the follow-up or changing a fact asks the same
+question again with ``facts=``. Library errors become chat messages; the app keeps serving.
 
 Run: ``python app.py`` or ``icp-assistant serve``.
 """
@@ -18,86 +20,42 @@ import argparse
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from assistant.errors import AssistantError, ConfigError, FeedbackError, IndexMissingError
+from assistant.chat_assets import APP_CSS, CHAT_HEIGHT, COPY_JS, PAGE_HEAD, PAGE_JS, SOURCES_CSS
+from assistant.chat_view import EMPTY_STATE, chat_blocks, example_messages, related_options, short_names
+from assistant.errors import (
+    AssistantError,
+    ConfigError,
+    CorpusError,
+    FeedbackError,
+    IndexMissingError,
+    RegimeModelError,
+)
 from assistant.feedback import FeedbackStore
 from assistant.models import Answer
-from assistant.render import answer_json, answer_text, join_blocks, markdown_blocks, md_escape, sources_html
+from assistant.regime import RegimeModel, RegimeResult, load_regime_model
+from assistant.regime.render import TEXTS
+from assistant.regime_view import change_message, fact_fields, follow_up_choices
+from assistant.registry import load_registry
+from assistant.render import answer_json, answer_text, join_blocks, md_escape, sources_html
 from assistant.settings import Settings, parse_as_of
 
 log = logging.getLogger(__name__)
 
-EXAMPLES = ["Does my personal blog need Bei'an?", "Can a WFOE hold an ICP Zheng?", "备案审核要多久？",
-            "外资可以持有ICP许可证吗？"]
 LANGUAGES = {"Auto": "", "English": "en", "中文": "zh"}
 MODES = {"Extractive (quotes the corpus)": "extractive", "LLM (configured model)": "llm"}
 INGEST_HINT = "Build the index with: `icp-assistant ingest`"
+PLACEHOLDER = "_Searching the corpus… / 正在检索…_"
 STREAM_DELAY_S = 0.02  # a visible stream; sleeping does not hold a CPU, so the queue below admits 16
-
-SOURCES_CSS = """
-.icp-sources { font-size: 0.92rem; line-height: 1.45; }
-.icp-sources h3 { margin: 0 0 0.3rem 0; }
-.icp-question { color: var(--body-text-color-subdued); margin: 0 0 0.6rem 0; }
-.icp-list { padding-left: 0; list-style: none; margin: 0; }
-.icp-src { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 0.55rem 0.7rem;
-           margin-bottom: 0.6rem; scroll-margin-top: 1rem; }
-.icp-src:target { outline: 2px solid var(--color-accent); }
-.icp-n { font-weight: 700; }
-.icp-title { font-weight: 600; }
-.icp-title-en, .icp-doc-id { color: var(--body-text-color-subdued); font-size: 0.85rem; }
-.icp-doc-id { font-family: var(--font-mono); word-break: break-all; }
-.icp-meta { margin: 0.25rem 0; }
-.icp-badge { display: inline-block; border-radius: 999px; padding: 0 0.5rem; font-size: 0.8rem;
-             font-weight: 600; background: #e5e7eb; color: #374151; }
-.icp-status-in-force { background: #dcfce7; color: #166534; }
-.icp-status-superseded { background: #fee2e2; color: #991b1b; }
-.icp-status-amended { background: #fef3c7; color: #92400e; }
-.icp-partial { background: #e0e7ff; color: #3730a3; }
-.icp-kind { font-size: 0.8rem; text-transform: uppercase; letter-spacing: 0.03em;
-            color: var(--body-text-color-subdued); margin-left: 0.3rem; }
-.icp-dates { font-size: 0.85rem; margin-left: 0.3rem; }
-.icp-warning { background: #fff7ed; border-left: 4px solid #f97316; color: #9a3412; padding: 0.3rem 0.5rem;
-               margin: 0.3rem 0; border-radius: 4px; }
-.icp-quote summary { cursor: pointer; color: var(--color-accent); }
-.icp-quote blockquote { margin: 0.3rem 0; padding-left: 0.6rem; border-left: 3px solid #d1d5db;
-                        white-space: pre-wrap; }
-"""
-
-# The [n] markers in chat answers read as links to their source entries.
-APP_CSS = '#chat a[href^="#src-"] { color: var(--color-accent); font-weight: 600; text-decoration: none; }'
-
-# [n] links point at #src-n in the sources panel; scroll there in-page (markdown links may open new tabs).
-SOURCES_JS = """
-document.addEventListener('click', (event) => {
-  const link = event.target.closest && event.target.closest('a[href^="#src-"]');
-  if (!link) return;
-  const target = document.getElementById(link.getAttribute('href').slice(1));
-  if (!target) return;
-  event.preventDefault();
-  event.stopPropagation();
-  target.scrollIntoView({behavior: 'smooth', block: 'start'});
-  const details = target.querySelector('details');
-  if (details) details.open = true;
-}, true);
-"""
-
-# Copies the ticket text; falls back to execCommand where the Clipboard API is unavailable (plain http).
-COPY_JS = """
-async (text) => {
-  try { await navigator.clipboard.writeText(text); }
-  catch (error) {
-    const area = document.createElement('textarea');
-    area.value = text; document.body.appendChild(area); area.select();
-    document.execCommand('copy'); area.remove();
-  }
-  return text;
-}
-"""
+# Local fonts only: the theme's default web font cannot load offline, and Noto covers the Chinese text.
+THEME = gr.themes.Soft(font=["Noto Sans", "Noto Sans CJK SC", "system-ui", "sans-serif"],
+                       font_mono=["Noto Sans Mono", "DejaVu Sans Mono", "monospace"])
 
 
 class Backend:
@@ -122,10 +80,29 @@ class Backend:
         except AssistantError:
             return ""
 
-    def ask(self, question: str, history: list[str], as_of: date | None, language: str, mode: str) -> Answer:
+    def ask(self, question: str, history: list[str], as_of: date | None, language: str, mode: str,
+            facts: Mapping[str, str] | None = None) -> Answer:
         answer: Answer = self.get().ask(question, history=history or None, as_of=as_of, language=language or None,
-                                        mode=mode)
+                                        mode=mode, facts=facts)
         return answer
+
+
+def page_data(settings: Settings) -> tuple[RegimeModel | None, dict[str, str]]:
+    """The regime model (for the fact form) and compact source names (for chips), from the corpus roots.
+
+    Read once when the app is built, independently of the index, so the form exists even before an ingest.
+    """
+    model: RegimeModel | None = None
+    names: dict[str, str] = {}
+    for root in settings.corpus_dirs:
+        try:
+            if model is None and (Path(root) / "regime.yml").is_file():
+                model = load_regime_model(Path(root) / "regime.yml")
+            if not names and (Path(root) / "registry.yml").is_file():
+                names = short_names(load_registry(Path(root) / "registry.yml"))
+        except (RegimeModelError, CorpusError) as exc:  # the chat still answers; chips fall back to titles
+            log.warning("%s", exc)
+    return model, names
 
 
 def error_message(exc: Exception) -> str:
@@ -141,9 +118,8 @@ def error_message(exc: Exception) -> str:
 
 def _header(corpus: str) -> str:
     return ("## ICP Assistant — China internet licensing Q&A / 互联网许可问答\n"
-            "Ask about ICP filing (备案), ICP licences (经营许可证), foreign ownership and related rules. "
-            f"Every answer cites the articles it relies on. *Corpus as of {md_escape(corpus or 'unknown')}; "
-            "not legal advice.*")
+            "Every answer cites the articles it relies on. "
+            f"*Corpus as of {md_escape(corpus or 'unknown')}; not legal advice.*")
 
 
 def _status(backend: Backend, store_problem: str) -> tuple[str, str]:
@@ -157,30 +133,36 @@ def _status(backend: Backend, store_problem: str) -> tuple[str, str]:
 
 
 def _new_state() -> dict[str, Any]:
-    return {"questions": [], "answers": {}, "last": None}
+    # regime: the scenario on screen (question, history, facts given so far, follow-up options, language)
+    return {"questions": [], "answers": {}, "last": None, "regime": None}
 
 
-def _respond(backend: Backend, question: str, messages: list[dict[str, Any]], state: dict[str, Any],
-             language: str, as_of_text: str, mode: str) -> Iterator[tuple[Any, ...]]:
-    """Stream one answer into the chat: a placeholder, then the Markdown block by block.
+def _respond(backend: Backend, names: Mapping[str, str], question: str, messages: list[dict[str, Any]],
+             state: dict[str, Any], language: str, as_of_text: str, mode: str, *,
+             facts: Mapping[str, str] | None = None, shown: str = "") -> Iterator[tuple[Any, ...]]:
+    """Stream one answer into the chat: a placeholder, then the message block by block.
 
-    Yields values for (chatbot, sources, ticket text, state, question box).
+    ``facts`` re-asks the scenario on screen with those facts (``shown`` is then the user's turn in the chat).
+    Yields values for (chatbot, sources, ticket text, state, question box) and the regime result for the fact
+    form (a ``RegimeResult``, None to hide the form, or ``gr.skip()``).
     """
     question = (question or "").strip()
     if not question:
-        yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         return
-    messages = [*messages, {"role": "user", "content": md_escape(question)}]
+    messages = [*messages, {"role": "user", "content": md_escape(shown or question)}]
     try:
         as_of = parse_as_of(as_of_text)
     except ConfigError as exc:
         yield _shown_error(messages, state, f"⚠️ {md_escape(str(exc))}")
         return
-    messages.append({"role": "assistant", "content": "_Searching the corpus… / 正在检索…_"})
-    yield messages, gr.skip(), gr.skip(), gr.skip(), ""
+    messages.append({"role": "assistant", "content": PLACEHOLDER})
+    yield messages, gr.skip(), gr.skip(), gr.skip(), "", gr.skip()
+    scenario = state.get("regime") if facts is not None else None
+    history = list(scenario["history"]) if scenario else list(state["questions"])
     try:
-        answer = backend.ask(question, list(state["questions"]), as_of, LANGUAGES.get(language, ""),
-                             MODES.get(mode, "extractive"))
+        answer = backend.ask(question, history, as_of, LANGUAGES.get(language, ""), MODES.get(mode, "extractive"),
+                             facts)
     except Exception as exc:  # any failure is shown in the chat; the server keeps serving the next question
         if not isinstance(exc, AssistantError):
             log.exception("answering %r failed", question)
@@ -188,20 +170,31 @@ def _respond(backend: Backend, question: str, messages: list[dict[str, Any]], st
         return
     corpus = backend.corpus_version()
     index = len(messages) - 1
-    state = {"questions": [*state["questions"], question], "last": index,
-             "answers": {**state["answers"], index: {**answer_json(answer, corpus), "corpus": corpus}}}
-    blocks = markdown_blocks(answer)
-    for shown in range(1, len(blocks) + 1):
-        messages[-1] = {"role": "assistant", "content": join_blocks(blocks[:shown])}
-        yield messages, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+    state = {"questions": state["questions"] if scenario else [*state["questions"], question], "last": index,
+             "answers": {**state["answers"], index: {**answer_json(answer, corpus), "corpus": corpus}},
+             "regime": _scenario(answer, history, facts)}
+    blocks = chat_blocks(answer, names)
+    for count in range(1, len(blocks) + 1):
+        messages[-1] = {"role": "assistant", "content": join_blocks(blocks[:count])}
+        yield messages, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         time.sleep(STREAM_DELAY_S)
-    yield messages, sources_html(answer), answer_text(answer, corpus), state, gr.skip()
+    messages[-1] = {**messages[-1], "options": related_options(answer)}
+    yield messages, sources_html(answer), answer_text(answer, corpus), state, gr.skip(), answer.regime
+
+
+def _scenario(answer: Answer, history: list[str], facts: Mapping[str, str] | None) -> dict[str, Any] | None:
+    result: RegimeResult | None = answer.regime
+    if result is None:
+        return None
+    fact, _, options = follow_up_choices(result, result.language)
+    return {"question": answer.question, "history": history, "facts": dict(facts or {}), "lang": result.language,
+            "follow_up": [[fact, value] for _, value in options]}
 
 
 def _shown_error(messages: list[dict[str, Any]], state: dict[str, Any], text: str) -> tuple[Any, ...]:
     """The error as the answer; the sources panel and ticket text no longer show an older answer."""
     return ([*messages, {"role": "assistant", "content": text}], sources_html(None), "", {**state, "last": None},
-            gr.skip())
+            gr.skip(), gr.skip())
 
 
 def _record(store: FeedbackStore | None, data: dict[str, Any] | None, liked: bool, comment: str) -> str:
@@ -219,9 +212,51 @@ def _record(store: FeedbackStore | None, data: dict[str, Any] | None, liked: boo
     return f"Thanks — feedback #{record.id} saved ({'helpful' if liked else 'not helpful'})."
 
 
+class FactForm:
+    """The scenario controls under the chat: the follow-up question with one button per option, and one
+    dropdown per fact of the regime model. Hidden until an answer carries a regime result."""
+
+    def __init__(self, model: RegimeModel) -> None:
+        self.model = model
+        most = max(len(spec.values) for spec in model.facts)
+        with gr.Group(visible=False, elem_id="regime-panel") as self.panel:
+            self.question = gr.Markdown(elem_id="follow-up")
+            with gr.Row(elem_id="follow-up-options"):
+                self.buttons = [gr.Button(visible=False, size="sm", elem_id=f"follow-up-{i}") for i in range(most)]
+            with gr.Accordion("Change a fact (re-checks the table) / 修改事实", open=False, elem_id="fact-form"), \
+                    gr.Row():
+                self.dropdowns = {f.fact: gr.Dropdown(choices=list(f.choices), value=_dropdown_value(f.value, f.multiple),
+                                                      label=f.label, multiselect=f.multiple, min_width=280,
+                                                      elem_id=f"fact-{f.fact}")
+                                  for f in fact_fields(model)}
+
+    @property
+    def outputs(self) -> list[Any]:
+        return [self.panel, self.question, *self.buttons, *self.dropdowns.values()]
+
+    def updates(self, result: Any) -> list[Any]:
+        """Updates for ``outputs``: filled from a result, hidden for None, untouched for anything else."""
+        if not isinstance(result, RegimeResult):
+            hidden = [gr.Group(visible=False)] if result is None else [gr.skip()]
+            return hidden + [gr.skip()] * (len(self.outputs) - 1)
+        _, question, options = follow_up_choices(result, result.language)
+        label = TEXTS["ask"][1 if result.language == "zh" else 0]
+        ask = f"**{label}:** {md_escape(question)}" if question else ""
+        buttons = [gr.Button(options[i][0], visible=True) if i < len(options) else gr.Button(visible=False)
+                   for i in range(len(self.buttons))]
+        fields = [gr.Dropdown(choices=list(f.choices), value=_dropdown_value(f.value, f.multiple), label=f.label)
+                  for f in fact_fields(self.model, result, result.language)]
+        return [gr.Group(visible=True), gr.Markdown(ask, visible=bool(question)), *buttons, *fields]
+
+
+def _dropdown_value(values: tuple[str, ...], multiple: bool) -> Any:
+    return list(values) if multiple else (values[0] if values else None)
+
+
 def build_app(settings: Settings, assistant: Any = None) -> gr.Blocks:
     """The chat UI. ``assistant`` defaults to ``Assistant.from_settings(settings)``, created on first use."""
     backend = Backend(settings, assistant)
+    model, names = page_data(settings)
     store: FeedbackStore | None = None
     store_problem = ""
     try:
@@ -232,7 +267,7 @@ def build_app(settings: Settings, assistant: Any = None) -> gr.Blocks:
     modes = list(MODES) if settings.llm_enabled else list(MODES)[:1]
 
     with gr.Blocks(title="ICP Assistant") as app:
-        header = gr.Markdown(header_text)
+        header = gr.Markdown(header_text, elem_id="header")
         banner = gr.Markdown(banner_text, visible=bool(banner_text), elem_id="status-banner")
 
         def refresh_status() -> tuple[str, Any]:
@@ -241,46 +276,59 @@ def build_app(settings: Settings, assistant: Any = None) -> gr.Blocks:
 
         app.load(refresh_status, None, [header, banner])
         state = gr.State(_new_state())
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3):
-                chatbot = gr.Chatbot(elem_id="chat", label="Chat", height=520, latex_delimiters=[],
-                                     buttons=["copy"], placeholder="Ask a question below or pick an example.")
-                with gr.Row():
+        with gr.Row(equal_height=False, elem_id="main"):
+            with gr.Column(scale=3, min_width=330, elem_id="chat-col"):
+                chatbot = gr.Chatbot(elem_id="chat", label="Chat", show_label=False, height=CHAT_HEIGHT,
+                                     autoscroll=False, latex_delimiters=[], buttons=["copy"],
+                                     placeholder=EMPTY_STATE, examples=example_messages())  # type: ignore[arg-type]
+                form = FactForm(model) if model is not None else None
+                with gr.Row(elem_id="ask-row"):
                     question = gr.Textbox(placeholder="Type your question (English or 中文) and press Enter",
                                           show_label=False, scale=5, elem_id="question", autofocus=True)
-                    send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask-btn")
-                examples = gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question],
-                                       label="Examples: click one to ask it / 示例：点击即可提问")
-                with gr.Accordion("Options / 选项", open=False), gr.Row():
-                    language = gr.Radio(list(LANGUAGES), value="Auto", label="Answer language")
-                    mode = gr.Radio(modes, value=modes[0], label="Answer mode",
-                                    info=None if settings.llm_enabled else "No LLM configured.")
-                    as_of = gr.Textbox(label="Law as of (YYYY-MM-DD, empty = today)", placeholder="2024-03-01",
-                                       elem_id="as-of")
-                with gr.Row():
-                    like = gr.Button("Helpful", elem_id="like-btn", size="sm")
-                    dislike = gr.Button("Not helpful", elem_id="dislike-btn", size="sm")
-                    comment = gr.Textbox(placeholder="Optional comment on the last answer", show_label=False, scale=3,
-                                         elem_id="feedback-comment")
-                feedback_status = gr.Markdown(elem_id="feedback-status")
-                with gr.Row():
+                    send = gr.Button("Ask", variant="primary", scale=1, min_width=70, elem_id="ask-btn")
+                with gr.Row(elem_id="tools"):
                     copy = gr.Button("Copy answer for a ticket", elem_id="copy-btn", size="sm")
                     new_chat = gr.Button("New conversation", size="sm", elem_id="new-chat-btn")
-                ticket = gr.Textbox(label="Answer for a ticket (plain text with sources)", lines=4, max_lines=10,
-                                    buttons=["copy"], interactive=False, elem_id="ticket-text")
-            with gr.Column(scale=2):
-                sources = gr.HTML(sources_html(None), elem_id="sources", css_template=SOURCES_CSS,
-                                  js_on_load=SOURCES_JS, max_height=900)
+            with gr.Column(scale=2, min_width=300, elem_id="side-col"):
+                sources = gr.HTML(sources_html(None), elem_id="sources", css_template=SOURCES_CSS, js_on_load=PAGE_JS)
+        with gr.Accordion("Options / 选项", open=False, elem_id="options"), gr.Row():
+            language = gr.Radio(list(LANGUAGES), value="Auto", label="Answer language")
+            mode = gr.Radio(modes, value=modes[0], label="Answer mode",
+                            info=None if settings.llm_enabled else "No LLM configured.")
+            as_of = gr.Textbox(label="Law as of (YYYY-MM-DD, empty = today)", placeholder="2024-03-01", elem_id="as-of")
+        with gr.Accordion("Feedback and ticket text / 反馈与工单", open=False, elem_id="feedback"):
+            with gr.Row():
+                like = gr.Button("Helpful", elem_id="like-btn", size="sm")
+                dislike = gr.Button("Not helpful", elem_id="dislike-btn", size="sm")
+                comment = gr.Textbox(placeholder="Optional comment on the last answer", show_label=False, scale=3,
+                                     elem_id="feedback-comment")
+            feedback_status = gr.Markdown(elem_id="feedback-status")
+            ticket = gr.Textbox(label="Answer for a ticket (plain text with sources)", lines=4, max_lines=10,
+                                buttons=["copy"], interactive=False, elem_id="ticket-text")
+
+        ask_inputs = [chatbot, state, language, as_of, mode]
+        ask_outputs = [chatbot, sources, ticket, state, question, *(form.outputs if form else [])]
+
+        def streamed(turns: Iterator[tuple[Any, ...]]) -> Iterator[list[Any]]:
+            for *values, regime in turns:
+                yield [*values, *(form.updates(regime) if form else [])]
 
         def respond(q: str, msgs: list[dict[str, Any]], st: dict[str, Any], lang: str, when: str,
-                    how: str) -> Iterator[tuple[Any, ...]]:
-            yield from _respond(backend, q, msgs, st, lang, when, how)
+                    how: str) -> Iterator[list[Any]]:
+            yield from streamed(_respond(backend, names, q, msgs, st, lang, when, how))
 
-        ask_inputs = [question, chatbot, state, language, as_of, mode]
-        ask_outputs = [chatbot, sources, ticket, state, question]
-        question.submit(respond, ask_inputs, ask_outputs)
-        send.click(respond, ask_inputs, ask_outputs)
-        examples.load_input_event.then(respond, ask_inputs, ask_outputs)  # one click asks the example
+        def picked(msgs: list[dict[str, Any]], st: dict[str, Any], lang: str, when: str, how: str,
+                   data: gr.SelectData) -> Iterator[list[Any]]:
+            value = data.value.get("text", "") if isinstance(data.value, dict) else str(data.value or "")
+            yield from respond(value, msgs, st, lang, when, how)
+
+        question.submit(respond, [question, *ask_inputs], ask_outputs)
+        send.click(respond, [question, *ask_inputs], ask_outputs)
+        chatbot.example_select(picked, ask_inputs, ask_outputs)  # an example of the empty chat
+        chatbot.option_select(picked, ask_inputs, ask_outputs)  # a related question under the last answer
+
+        if form is not None:
+            _wire_form(form, backend, names, streamed, ask_inputs, ask_outputs)
 
         def rate_last(st: dict[str, Any], text: str, liked: bool) -> tuple[str, str]:
             last = st["last"]
@@ -293,7 +341,9 @@ def build_app(settings: Settings, assistant: Any = None) -> gr.Blocks:
             index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
             if not isinstance(data.liked, bool):  # un-rating a message stores nothing
                 return gr.skip(), gr.skip()
-            return _record(store, st["answers"].get(index), data.liked, text), ""
+            status = _record(store, st["answers"].get(index), data.liked, text)
+            gr.Info(status, duration=3, title="Feedback")
+            return status, ""
 
         chatbot.like(rate_message, [state, comment], [feedback_status, comment])
 
@@ -302,9 +352,47 @@ def build_app(settings: Settings, assistant: Any = None) -> gr.Blocks:
                 gr.Info("Copied the answer with its sources.", duration=3, title="Copied")
 
         copy.click(None, [ticket], None, js=COPY_JS).then(copied, [ticket], None)
-        new_chat.click(lambda: ([], sources_html(None), "", _new_state(), ""), None,
-                       [chatbot, sources, ticket, state, feedback_status])
+        cleared = [[], sources_html(None), "", _new_state(), ""]
+        new_chat.click(lambda: [*cleared, *(form.updates(None) if form else [])], None,
+                       [chatbot, sources, ticket, state, feedback_status, *(form.outputs if form else [])])
     return app
+
+
+def _wire_form(form: FactForm, backend: Backend, names: Mapping[str, str],
+               streamed: Callable[[Iterator[tuple[Any, ...]]], Iterator[list[Any]]], inputs: list[Any],
+               outputs: list[Any]) -> None:
+    """Answering the follow-up or changing a fact asks the scenario on screen again with that fact set."""
+
+    def recheck(fact: str, value: str, msgs: list[dict[str, Any]], st: dict[str, Any], lang: str, when: str,
+                how: str) -> Iterator[list[Any]]:
+        scenario = st.get("regime")
+        if not scenario or not value:
+            yield [gr.skip()] * len(outputs)
+            return
+        facts = {**scenario["facts"], fact: value}
+        shown = change_message(form.model, fact, value.split(","), scenario["lang"])
+        yield from streamed(_respond(backend, names, scenario["question"], msgs, st, lang, when, how, facts=facts,
+                                     shown=shown))
+
+    def follow_up(i: int) -> Callable[..., Iterator[list[Any]]]:
+        def answer(msgs: list[dict[str, Any]], st: dict[str, Any], lang: str, when: str,
+                   how: str) -> Iterator[list[Any]]:
+            options = (st.get("regime") or {}).get("follow_up") or []
+            fact, value = options[i] if i < len(options) else ("", "")
+            yield from recheck(fact, value, msgs, st, lang, when, how)
+        return answer
+
+    def changed(fact: str) -> Callable[..., Iterator[list[Any]]]:
+        def change(value: Any, msgs: list[dict[str, Any]], st: dict[str, Any], lang: str, when: str,
+                   how: str) -> Iterator[list[Any]]:
+            text = ",".join(value) if isinstance(value, list) else str(value or "")
+            yield from recheck(fact, text, msgs, st, lang, when, how)
+        return change
+
+    for i, button in enumerate(form.buttons):
+        button.click(follow_up(i), inputs, outputs)
+    for fact, dropdown in form.dropdowns.items():
+        dropdown.input(changed(fact), [dropdown, *inputs], outputs)
 
 
 def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860, *, assistant: Any = None,
@@ -313,7 +401,7 @@ def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860, *, ass
     app = build_app(settings, assistant)
     app.queue(default_concurrency_limit=16)
     app.launch(server_name=host, server_port=port, share=False, prevent_thread_lock=not block, quiet=not block,
-               footer_links=[], theme=gr.themes.Soft(), css=APP_CSS)
+               footer_links=[], theme=THEME, css=APP_CSS, head=PAGE_HEAD)
     return app
 
 

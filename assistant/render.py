@@ -12,7 +12,8 @@ import re
 from datetime import date
 from typing import Any
 
-from .models import Answer, Citation, Kind, Status
+from .citations import PROVIDERS
+from .models import PRIMARY_KINDS, Answer, Citation, Kind, Status
 from .regime import regime_json, regime_markdown, regime_text
 
 MARKER = re.compile(r"\[(\d+)\]")
@@ -45,6 +46,7 @@ _WORDS = {
            "empty": "答案的来源会显示在这里。", "for": "问题", "abstain": "语料库中找不到这个问题的答案。",
            "related": "相关问题："},
 }
+_PROVIDERS_ZH = dict(PROVIDERS.values())  # "Tencent Cloud" -> "腾讯云"
 
 
 def _lang(answer: Answer) -> str:
@@ -54,6 +56,11 @@ def _lang(answer: Answer) -> str:
 def md_escape(text: str) -> str:
     """Literal text inside Markdown: HTML entities for <>&, backslashes for Markdown punctuation."""
     return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
+
+
+def book_title(title: str) -> str:
+    """A title in 《》, unless it already opens with them (some note titles quote the instrument they cover)."""
+    return title if title.startswith("《") else f"《{title}》"
 
 
 def article_zh(article_no: int | None) -> str:
@@ -72,6 +79,37 @@ def kind_label(citation: Citation, lang: str = "en") -> str:
     return _KIND_LABELS[lang][citation.kind]
 
 
+def is_primary(citation: Citation) -> bool:
+    """Laws, regulations, rules and notices: the only sources with a legal status worth a badge."""
+    return citation.kind in PRIMARY_KINDS
+
+
+def is_guide(citation: Citation) -> bool:
+    """A provider's page or a blog post: named by provider, page and section rather than by article."""
+    return bool(citation.provider) or citation.kind in (Kind.PROVIDER_GUIDE, Kind.BLOG)
+
+
+def standing_label(citation: Citation, lang: str = "en") -> str:
+    """A primary text's legal status ("in force"); what any other source is ("provider guide", "project note").
+
+    A guide has no legal status, so "status unknown" would only make readers doubt a page that is fine.
+    """
+    return status_label(citation, lang) if is_primary(citation) else kind_label(citation, lang)
+
+
+def provider_label(citation: Citation, lang: str = "en") -> str:
+    """The provider of a guide in the reader's language ("Tencent Cloud" / "腾讯云"), or "" for other sources."""
+    if not citation.provider:
+        return ""
+    return _PROVIDERS_ZH.get(citation.provider, citation.provider) if lang == "zh" else citation.provider
+
+
+def guide_path(citation: Citation, lang: str = "en") -> str:
+    """Provider, page title and section: "Tencent Cloud › 《备案号》 › 什么是 ICP 备案号？"."""
+    parts = [provider_label(citation, lang), book_title(citation.title), citation.section]
+    return " › ".join(part for part in parts if part)
+
+
 def shorten(text: str, limit: int = QUOTE_CHARS) -> str:
     """One line, at most ``limit`` characters, cut on a word boundary when there is one nearby."""
     flat = " ".join(text.split())
@@ -84,7 +122,7 @@ def shorten(text: str, limit: int = QUOTE_CHARS) -> str:
     return cut.rstrip(" ,;，；、") + "…"
 
 
-def _with_links(text: str, numbers: set[int]) -> str:
+def with_links(text: str, numbers: set[int]) -> str:
     """Escape ``text`` for Markdown and turn each known [n] marker into a link to ``#src-n``."""
     out: list[str] = []
     last = 0
@@ -117,13 +155,20 @@ def _version_bits(c: Citation, lang: str) -> list[str]:
 
 
 def source_line(c: Citation, lang: str = "en") -> str:
-    """Plain ``[n] 《title》 第X条 (title_en, Art. N) — version / effective date / status`` (unescaped)."""
-    head = f"[{c.n}] 《{c.title}》"
+    """Plain ``[n] 《title》 第X条 (title_en, Art. N) — version / effective date / status`` (unescaped).
+
+    Guides read ``[n] Provider › 《page》 › section — provider guide``; notes end with ``— project note``.
+    """
+    if is_guide(c):
+        return f"[{c.n}] {guide_path(c, lang)} — {kind_label(c, lang)}"
+    head = f"[{c.n}] {book_title(c.title)}"
     if c.article_no is not None:
         head += f" {article_zh(c.article_no)}"
     english = ", ".join(part for part in (c.title_en, article_en(c.article_no)) if part)
     if english:
         head += f" ({english})"
+    if not is_primary(c):
+        return f"{head} — {kind_label(c, lang)}"
     return f"{head} — {' / '.join(_version_bits(c, lang))}"
 
 
@@ -141,8 +186,8 @@ def markdown_blocks(answer: Answer) -> list[str]:
     numbers = {c.n for c in answer.citations}
     blocks = [regime_markdown(answer.regime)] if answer.regime is not None else []
     if answer.verdict:
-        blocks.append(f"**{_with_links(answer.verdict, numbers)}**")
-    blocks.extend(f"- {_with_links(point, numbers)}" for point in answer.points)
+        blocks.append(f"**{with_links(answer.verdict, numbers)}**")
+    blocks.extend(f"- {with_links(point, numbers)}" for point in answer.points)
     blocks.extend(f"*{md_escape(notice)}*" for notice in answer.notices)
     if answer.citations:
         lang = _lang(answer)
@@ -238,21 +283,33 @@ def _e(text: str) -> str:
     return html.escape(text, quote=True)
 
 
+def _source_head(c: Citation, lang: str) -> list[str]:
+    """The entry's title rows: 《title》 第X条 and the English title, or a guide's provider › page › section."""
+    if is_guide(c):
+        path = _e(guide_path(c, lang))
+        return [f'<div class="icp-src-head"><span class="icp-n">[{c.n}]</span> <span class="icp-title">{path}</span></div>']
+    english = ", ".join(part for part in (c.title_en, article_en(c.article_no)) if part)
+    return [
+        (f'<div class="icp-src-head"><span class="icp-n">[{c.n}]</span> <span class="icp-title">{_e(book_title(c.title))}</span>'
+         f' <span class="icp-art">{_e(article_zh(c.article_no))}</span></div>'),
+        f'<div class="icp-title-en">{_e(english)}</div>' if english else "",
+    ]
+
+
 def _source_item(c: Citation, lang: str) -> str:
     words = _WORDS[lang]
-    status_class = c.status.value.replace(" ", "-")
-    badges = [f'<span class="icp-badge icp-status-{status_class}">{_e(status_label(c, lang))}</span>']
+    # A guide or a note has no legal status: its badge says what it is instead.
+    standing = f"icp-status-{c.status.value.replace(' ', '-')}" if is_primary(c) else "icp-secondary"
+    badges = [f'<span class="icp-badge {standing}">{_e(standing_label(c, lang))}</span>']
     if c.partial:
         badges.append(f'<span class="icp-badge icp-partial">{_e(words["partial"])}</span>')
-    badges.append(f'<span class="icp-kind">{_e(kind_label(c, lang))}</span>')
+    if is_primary(c):
+        badges.append(f'<span class="icp-kind">{_e(kind_label(c, lang))}</span>')
     dates = [f"{words['version']} {c.version}"] if c.version else []
     if c.date_effective:
         dates.append(f"{words['effective']} {_date_str(c.date_effective)}")
-    english = ", ".join(part for part in (c.title_en, article_en(c.article_no)) if part)
     rows = [
-        (f'<div class="icp-src-head"><span class="icp-n">[{c.n}]</span> <span class="icp-title">《{_e(c.title)}》</span>'
-         f' <span class="icp-art">{_e(article_zh(c.article_no))}</span></div>'),
-        f'<div class="icp-title-en">{_e(english)}</div>' if english else "",
+        *_source_head(c, lang),
         f'<div class="icp-meta">{" ".join(badges)} <span class="icp-dates">{_e(" · ".join(dates))}</span></div>',
         f'<div class="icp-warning" role="alert">⚠ {_e(words["warning"])}: {_e(c.warning)}</div>' if c.warning else "",
         (f'<details class="icp-quote"><summary>{_e(words["quote"])}</summary><blockquote>{_e(c.quote)}</blockquote>'
@@ -263,17 +320,22 @@ def _source_item(c: Citation, lang: str) -> str:
 
 
 def sources_html(answer: Answer | None) -> str:
-    """The sources panel: one entry per citation (anchor ``src-n``); every corpus and user string escaped."""
+    """The sources panel: one entry per citation (anchor ``src-n``); every corpus and user string escaped.
+
+    The entries sit in an open ``<details>``, so on a phone, where the panel comes under the chat, it folds away.
+    """
     if answer is None:
         return f'<div class="icp-sources icp-empty">{_e(_WORDS["en"]["empty"])} / {_e(_WORDS["zh"]["empty"])}</div>'
     lang = _lang(answer)
     words = _WORDS[lang]
-    head = (f'<h3>{_e(words["sources"])}</h3>'
+    count = f" ({len(answer.citations)})" if answer.citations and not answer.abstained else ""
+    head = (f'<summary><h3>{_e(words["sources"])}{count}</h3></summary>'
             f'<p class="icp-question">{_e(words["for"])}: {_e(answer.question)}</p>')
     if answer.abstained or not answer.citations:
-        return f'<div class="icp-sources" lang="{lang}">{head}<p class="icp-none">{_e(words["none"])}</p></div>'
-    items = "".join(_source_item(c, lang) for c in answer.citations)
-    return f'<div class="icp-sources" lang="{lang}">{head}<ol class="icp-list">{items}</ol></div>'
+        body = f'<p class="icp-none">{_e(words["none"])}</p>'
+    else:
+        body = '<ol class="icp-list">' + "".join(_source_item(c, lang) for c in answer.citations) + "</ol>"
+    return f'<details class="icp-sources" lang="{lang}" open>{head}{body}</details>'
 
 
 def chat_messages(answer: Answer) -> list[dict[str, str]]:

@@ -21,6 +21,8 @@ SMALL_SUBSET = (
     "guides/tencentcloud/tencentcloud-intl-beian-chan-pin-jian-jie-bei-an-dui-xiang.en.md",
     "guides/blog/remotepad-what-is-the-china-icp-license.en.md",
 )
+# A provider FAQ page (one question heading per entry): answers cite it by provider, page and section.
+PROVIDER_FAQ = "guides/tencentcloud/tencentcloud-intl-beian-chang-jian-wen-ti-bei-an-qian-zi-xun-neng-fou-jin-xing-bei-an.zh.md"
 
 
 def require_shared() -> Path:
@@ -44,17 +46,18 @@ def fake_settings(tmp_path: Path, files: tuple[str, ...]) -> Settings:
     return Settings(corpus_dirs=(root,), data_dir=tmp_path / "data", embedding="fake")
 
 
-def small_settings(tmp_path: Path, embedding: str = "fake", **changes: object) -> Settings:
-    """Settings for the project's own notes plus a small subset of the shared corpus."""
-    subset = copy_subset(tmp_path / "shared-subset")
+def small_settings(tmp_path: Path, embedding: str = "fake", extra: tuple[str, ...] = (), **changes: object) -> Settings:
+    """Settings for the project's own notes (and ``regime.yml``) plus a small subset of the shared corpus, with
+    ``extra`` shared files added to the subset."""
+    subset = copy_subset(tmp_path / "shared-subset", SMALL_SUBSET + extra)
     return Settings(corpus_dirs=(PROJECT_CORPUS, subset), data_dir=tmp_path / "data", embedding=embedding,
                     **changes)  # type: ignore[arg-type]
 
 
-def build_small_index(tmp_path: Path, embedding: str = "fake", **changes: object) -> Settings:
-    """Ingest the small corpus into a fresh data folder and return its settings."""
+def build_small_index(tmp_path: Path, embedding: str = "fake", extra: tuple[str, ...] = (), **changes: object) -> Settings:
+    """Ingest the small corpus (plus ``extra`` shared files) into a fresh data folder and return its settings."""
     from assistant.ingest import ingest
 
-    settings = small_settings(tmp_path, embedding, **changes)
+    settings = small_settings(tmp_path, embedding, extra, **changes)
     ingest(settings)
     return settings

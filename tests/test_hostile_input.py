@@ -45,9 +45,11 @@ def cited(answer: Answer) -> list[tuple[str, int | None]]:
 
 
 def rendered(answer: Answer) -> tuple[str, str]:
-    from assistant.render import answer_markdown, sources_html
+    """(the CLI's Markdown and the chat message, the sources panel)."""
+    from assistant.chat_view import chat_blocks
+    from assistant.render import answer_markdown, join_blocks, sources_html
 
-    return answer_markdown(answer), sources_html(answer)
+    return answer_markdown(answer) + "\n\n" + join_blocks(chat_blocks(answer)), sources_html(answer)
 
 
 # --- questions ---------------------------------------------------------------------------------------------

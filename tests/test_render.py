@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import date
 from html.parser import HTMLParser
 
@@ -18,6 +19,7 @@ from assistant.render import (
     markdown_blocks,
     md_escape,
     shorten,
+    source_line,
     sources_html,
 )
 
@@ -56,6 +58,19 @@ def answer(**changes: object) -> Answer:
     }
     values.update(changes)
     return Answer(**values)  # type: ignore[arg-type]
+
+
+def guide(n: int, **changes: object) -> Citation:
+    """A provider FAQ entry as the composer cites it: provider and section set, no legal status."""
+    values: dict[str, object] = {
+        "kind": Kind.PROVIDER_GUIDE, "status": Status.UNKNOWN, "article_no": None, "version": "", "date_effective": None,
+        "title": "一个腾讯云账号能否同时备案两个公司？", "title_en": "", "provider": "Tencent Cloud",
+        "section": "帐号已有备案，能否备案其他主体的网站？",
+        "doc_id": "guides/tencentcloud/tencentcloud-intl-beian-chang-jian-wen-ti-bei-an-qian-zi-xun-neng-fou-jin-xing-bei-an.zh.md",
+        "quote": "一个账号只能备案一个主体的网站，如需新增其他主体的备案请注册新的账号、使用备案授权码提交备案。",
+    }
+    values.update(changes)
+    return citation(n, **values)
 
 
 def abstention() -> Answer:
@@ -116,7 +131,8 @@ def test_markdown_sources_list_has_title_article_version_status() -> None:
     md = answer_markdown(answer())
     assert ("- [[1]](#src-1) 《互联网信息服务管理办法》 第5条 (Measures for the Administration of Internet "
             "Information Services, Art. 5) — version 2024 / effective 2024-03-10 / in force") in md
-    assert "《备案流程》 (Filing process) — status unknown" in md
+    assert "- [[2]](#src-2) 《备案流程》 — provider guide" in md
+    assert "status unknown" not in md
 
 
 def test_notices_are_italic() -> None:
@@ -173,6 +189,26 @@ def test_copied_text_has_footnotes_with_title_article_doc_id() -> None:
     assert "](#src-" not in text and "**" not in text
 
 
+def test_source_lines_of_guides_and_notes_say_what_they_are_instead_of_a_status() -> None:
+    assert source_line(guide(3)) == ("[3] Tencent Cloud › 《一个腾讯云账号能否同时备案两个公司？》 › 帐号已有备案，能否备案其他主体的网站？"
+                                     " — provider guide")
+    assert source_line(guide(3), "zh").startswith("[3] 腾讯云 › 《一个腾讯云账号能否同时备案两个公司？》")
+    assert source_line(guide(3), "zh").endswith("— 服务商指南")
+    note = citation(4, kind=Kind.PROJECT_NOTE, article_no=None, title="个人网站与ICP备案",
+                    title_en="Personal websites and ICP filing")
+    assert source_line(note) == "[4] 《个人网站与ICP备案》 (Personal websites and ICP filing) — project note"
+    quoting = replace(note, title="《电信业务分类目录（2015年版）》：B21与B25")
+    assert source_line(quoting).startswith("[4] 《电信业务分类目录（2015年版）》：B21与B25 (")
+    assert "《《" not in sources_html(answer(citations=(quoting,), points=("x [4]",)))
+    assert source_line(citation(1)).endswith("— version 2024 / effective 2024-03-10 / in force")
+
+
+def test_copied_text_keeps_full_footnotes_for_guides() -> None:
+    text = answer_text(answer(citations=(guide(1),), points=("x [1]",)), "2026-11-28")
+    assert "[1] Tencent Cloud › 《一个腾讯云账号能否同时备案两个公司？》 › 帐号已有备案" in text
+    assert guide(1).doc_id in text and "status unknown" not in text
+
+
 def test_copied_text_shortens_quotes() -> None:
     long_quote = "第一句话。" * 100
     text = answer_text(answer(citations=(citation(1, quote=long_quote),), points=("x [1]",)), "2026-11-28")
@@ -206,7 +242,7 @@ def test_answer_json_is_serialisable_with_expected_keys() -> None:
         "n": 1, "doc_id": "regulations/measures-1.zh.md", "article_no": 5, "title": "互联网信息服务管理办法",
         "title_en": "Measures for the Administration of Internet Information Services",
         "quote": citation(1).quote, "kind": "administrative regulation", "status": "in force", "version": "2024",
-        "date_effective": "2024-03-10", "warning": "",
+        "date_effective": "2024-03-10", "warning": "", "provider": None, "section": None,
     }
     assert data["citations"][1]["date_effective"] is None
     assert data["retrieved"] == [{"chunk_id": "c1", "doc_id": doc.doc_id, "article_no": 5, "score": 0.5}]
@@ -229,7 +265,17 @@ def test_sources_panel_lists_every_citation() -> None:
     assert "partial text" in panel
     assert ">blog<" in panel and ">regulation<" in panel
     assert 'class="icp-warning" role="alert"' in panel and "Contradicts the Provisions, Art. 6" in panel
-    assert panel.count("<details") == 3
+    assert panel.count('<details class="icp-quote">') == 3
+    assert panel.startswith('<details class="icp-sources"') and "<summary><h3>Sources (3)</h3></summary>" in panel
+
+
+def test_sources_panel_names_a_guide_by_provider_page_and_section_without_a_legal_status() -> None:
+    a = answer(citations=(guide(1), citation(2, kind=Kind.PROJECT_NOTE, article_no=None, title="个人网站与ICP备案",
+                                            title_en="Personal websites and ICP filing")), points=("x [1] [2]",))
+    panel = sources_html(a)
+    assert "Tencent Cloud › 《一个腾讯云账号能否同时备案两个公司？》 › 帐号已有备案，能否备案其他主体的网站？" in panel
+    assert 'icp-secondary">provider guide<' in panel and 'icp-secondary">project note<' in panel
+    assert "unknown" not in panel and "in force" not in panel
 
 
 def test_sources_panel_uses_chinese_labels_for_chinese_answers() -> None:
@@ -237,13 +283,15 @@ def test_sources_panel_uses_chinese_labels_for_chinese_answers() -> None:
     assert "现行有效" in panel and "来源" in panel and "行政法规" in panel
 
 
-@pytest.mark.parametrize("field", ["question", "title", "title_en", "quote", "warning", "doc_id", "version"])
+@pytest.mark.parametrize("field", ["question", "title", "title_en", "quote", "warning", "doc_id", "version", "provider",
+                                   "section"])
 def test_sources_panel_escapes_everything(field: str) -> None:
     evil = f'{SCRIPT}<img src=x onerror="alert(1)">'
     if field == "question":
         a = answer(question=evil)
     else:
-        a = answer(citations=(citation(1, **{field: evil}),), points=("x [1]",))
+        make = guide if field in ("provider", "section") else citation
+        a = answer(citations=(make(1, **{field: evil}),), points=("x [1]",))
     panel = sources_html(a)
     tags = parse(panel).tags
     assert "script" not in tags and "img" not in tags
