@@ -24,7 +24,7 @@ from .models import Answer
 from .registry import Glossary, load_glossary
 from .regime import RegimeModel, RegimeResult, find_regime, is_scenario, load_regime_model
 from .retrieval import HybridRetriever, RetrievalConfig
-from .settings import Settings
+from .settings import PROJECT_ROOT, Settings
 from .text import detect_language
 
 GLOSSARY_FILE = "glossary.yml"
@@ -61,7 +61,9 @@ def clean_question(text: str) -> str:
 
 
 def find_glossary(roots: Sequence[Path]) -> Glossary | None:
-    for root in roots:
+    """The glossary of the first corpus root that has one, else the project's own: it is language knowledge
+    (English names of Chinese terms), not a source, so a corpus of regulations alone still gets it."""
+    for root in (*roots, PROJECT_ROOT / "corpus"):
         if (root / GLOSSARY_FILE).is_file():
             return load_glossary(root / GLOSSARY_FILE)
     return None
@@ -176,7 +178,12 @@ class Assistant:
         answer = composer.compose(cleaned, lang, retrieval)
         if mode == "llm" and self.llm is not None and not answer.abstained:
             answer = self.llm.rewrite(answer)
-        answer = replace(answer, notices=tuple(notices) + answer.notices, regime=self._regime(cleaned, lang, facts))
+        regime = self._regime(cleaned, lang, facts)
+        if regime is not None and answer.verdict:
+            # The table answers the scenario; a note's verdict answers one rule and could read as contradicting
+            # it ("a personal site must be filed" beside "filing: not possible"), so only the points follow.
+            answer = replace(answer, verdict=None)
+        answer = replace(answer, notices=tuple(notices) + answer.notices, regime=regime)
         done = time.perf_counter()
         return replace(answer, timings_ms={"retrieve": (retrieved_at - started) * 1000,
                                            "answer": (done - retrieved_at) * 1000, "total": (done - started) * 1000})

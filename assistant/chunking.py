@@ -81,15 +81,16 @@ def _number(doc: Document, pieces: Iterator[dict]) -> list[Chunk]:
     return chunks
 
 
-def drop_repeated_facets(chunks: list[Chunk], max_docs: int = 2) -> list[Chunk]:
-    """Without the sentence facets that recur in more than ``max_docs`` documents: guide boilerplate (a line
-    on every Tencent page about authorization codes) names a topic and answers nothing, yet it matched every
-    question on that topic above the page that answers it (issue #11)."""
+def drop_repeated_facets(chunks: list[Chunk], guides: set[str], max_docs: int = 2) -> list[Chunk]:
+    """Without the sentence facets of guides (``guides``: their doc_ids) that recur in more than ``max_docs``
+    guide pages: boilerplate (a line on every Tencent page about authorization codes) names a topic and
+    answers nothing, yet it matched every question on that topic above the page that answers it (issue #11).
+    Regulations keep theirs: an article repeated across versions of a text is still the law."""
     docs: dict[str, set[str]] = {}
     for chunk in chunks:
-        if chunk.facet == "sentence":
+        if chunk.facet == "sentence" and chunk.doc_id in guides:
             docs.setdefault(chunk.text, set()).add(chunk.doc_id)
-    return [c for c in chunks if c.facet != "sentence" or len(docs[c.text]) <= max_docs]
+    return [c for c in chunks if c.facet != "sentence" or len(docs.get(c.text, ())) <= max_docs]
 
 
 def _numbered(doc: Document, position: int, piece: dict) -> Chunk:

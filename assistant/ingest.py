@@ -100,7 +100,8 @@ def prepare(settings: Settings) -> PreparedCorpus:
     scan = scan_corpus(settings.corpus_dirs)
     registry = find_registry(settings.corpus_dirs)
     documents = tuple(annotate(d, registry) if registry else d for d in scan.documents)
-    chunks = tuple(drop_repeated_facets([c for d in documents for c in chunk_document(d)]))
+    guides = {d.doc_id for d in documents if d.kind in (Kind.PROVIDER_GUIDE, Kind.BLOG)}
+    chunks = tuple(drop_repeated_facets([c for d in documents for c in chunk_document(d)], guides))
     warnings = corpus_problems(documents, registry, registry_file(settings.corpus_dirs))
     return PreparedCorpus(scan=scan, documents=documents, chunks=chunks, registry=registry, warnings=tuple(warnings))
 

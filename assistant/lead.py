@@ -134,13 +134,12 @@ class Judge:
     def out_of_scope(self, retrieval: Retrieval, ranked: list[Candidate]) -> bool:
         if not retrieval.hits or not retrieval.known_terms:
             return True  # not one word of the question occurs in the corpus
-        best = ranked[0] if ranked else None
         if retrieval.scope_score is not None:
-            best_z = max((m.z for m in (best.hit.question, best.hit.sentence) if m is not None), default=-math.inf) \
-                if best else -math.inf
+            best_z = max((m.z for c in ranked for m in (c.hit.question, c.hit.sentence) if m is not None),
+                         default=-math.inf)
             if retrieval.scope_score - best_z > self.config.scope_margin:
-                return True  # a paraphrase of an out-of-scope note is closer than anything that answers
-        return best is None or best.score < self.config.related
+                return True  # a paraphrase of an out-of-scope note is closer than anything in scope
+        return not ranked or ranked[0].score < self.config.related
 
 
 def unit_kind(hit: Hit, statement: NoteStatement | None) -> str:

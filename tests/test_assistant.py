@@ -100,7 +100,7 @@ def test_as_of_answers_from_the_version_then_in_force_and_says_so(small_assistan
 
 
 def test_guide_conflicting_with_a_primary_text_carries_a_warning(small_assistant: Assistant) -> None:
-    from assistant.compose import source_warning
+    from assistant.citations import source_warning
 
     blog = small_assistant.index.documents["guides/blog/remotepad-what-is-the-china-icp-license.en.md"]
     assert blog.kind == Kind.BLOG
@@ -108,7 +108,7 @@ def test_guide_conflicting_with_a_primary_text_carries_a_warning(small_assistant
 
 
 def test_outdated_article_is_flagged_when_cited(small_assistant: Assistant) -> None:
-    from assistant.compose import source_warning
+    from assistant.citations import source_warning
 
     order33 = small_assistant.index.documents[
         "regulations/non-commercial-internet-information-services-filing-measures-2005.zh.md"]
@@ -144,7 +144,7 @@ def test_real_model_abstains_outside_the_corpus(full_assistant: Assistant, quest
 
 
 def test_superseded_article_points_to_its_number_in_the_text_in_force(full_assistant: Assistant) -> None:
-    from assistant.compose import source_warning
+    from assistant.citations import source_warning
 
     old = full_assistant.index.documents["regulations/cybersecurity-law-2016.zh.md"]
     warning = source_warning(old, 24, "en")
