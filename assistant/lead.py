@@ -50,7 +50,7 @@ FIGURES = {
     "count": (re.compile(r"how many (?!days|hours|weeks|months|years)|几个|几次|多少个|多少次|最多", re.IGNORECASE),
               re.compile(r"\d+|[一二三四五六七八九十两]+(?:个|次|家|项)")),
 }
-FEATURES = ("bias", "q_z", "q_cos", "q_cov", "no_q", "s_z", "s_cos", "s_cov", "no_s", "unit_cov", "missing",
+FEATURES = ("bias", "q_z", "q_cos", "q_cov", "q_rev", "no_q", "s_z", "s_cos", "s_cov", "s_rev", "no_s", "unit_cov", "missing",
             "unknown", "lex", "lex_top", "note", "faq", "section", "status_unknown", "figure_missing", "first", "rank")
 GUIDE_KINDS = (Kind.PROVIDER_GUIDE, Kind.BLOG)
 
@@ -80,7 +80,7 @@ class JudgeConfig:
     lead: float = 0.5  # a unit leads only when the probability that it answers is at least this
     related: float = 0.05  # below this best probability nothing is even related: abstain, citing nothing
     scope_margin: float = 0.0  # abstain when an out-of-scope note paraphrase (z) beats the best unit's by more
-    window: int = 12  # hits judged
+    window: int = 20  # hits judged (guides may rank below the law they apply: the authority prior)
 
 
 def load_judges(path: Path = JUDGE_FILE) -> dict[str, JudgeConfig]:
@@ -165,6 +165,7 @@ def features(hit: Hit, kind: str, statement: NoteStatement | None, shape: Shape,
     values = {
         "bias": 1.0,
         "q_z": q.z if q else 0.0, "q_cos": q.score if q else 0.0, "q_cov": q.coverage if q else 0.0,
+        "q_rev": q.reverse if q else 0.0, "s_rev": s.reverse if s else 0.0,
         "no_q": 0.0 if q else 1.0,
         "s_z": s.z if s else 0.0, "s_cos": s.score if s else 0.0, "s_cov": s.coverage if s else 0.0,
         "no_s": 0.0 if s else 1.0,

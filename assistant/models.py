@@ -136,6 +136,7 @@ class Match:
     score: float  # cosine similarity
     z: float  # the same, standardised within its group for this question (retrieval.UnitMap.standardize)
     coverage: float = 0.0  # share of the question's concepts the facet and its heading path mention
+    reverse: float = 0.0  # share of the facet's own concepts the question mentions (is it about this question?)
 
 
 @dataclass(frozen=True, kw_only=True)

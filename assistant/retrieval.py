@@ -290,7 +290,7 @@ class HybridRetriever:
         self._last_fused = fused
         order = self._diverse([int(u) for u in np.argsort(-fused, kind="stable") if fused[u] > 0])[:k]
         concepts = self.coverage.concepts(question)
-        hits = tuple(self._hit(u, float(fused[u]), scores, z, lexical, concepts, lang) for u in order)
+        hits = tuple(self._hit(u, float(fused[u]), scores, z, lexical, concepts, lang, question) for u in order)
         words = [t for t in tokenize(question) if len(t) > 1]
         known = tuple(t for t in words if t in self.bm25.vocab)
         unknown_share = 1.0 - len(known) / len(words) if words else 1.0
@@ -338,25 +338,26 @@ class HybridRetriever:
                     fused[target] = max(fused[target], fused[unit] * self.config.note_boost)
 
     def _hit(self, unit: int, score: float, scores: np.ndarray | None, z: np.ndarray | None,
-             lexical: np.ndarray, concepts: list[Concept], lang: str) -> Hit:
+             lexical: np.ndarray, concepts: list[Concept], lang: str, question: str) -> Hit:
         members = self.units.members[unit]
         chunk = self.index.chunks[next((i for i in members if self.index.chunks[i].language == lang), members[0])]
         return Hit(chunk=chunk, document=self.index.documents[chunk.doc_id], score=score,
                    dense_score=float(max(scores[i] for i in members)) if scores is not None else None,
                    lexical_score=float(lexical[unit]) if lexical[unit] > 0 else None,
-                   question=self._best(self.units.questions[unit], scores, z, concepts),
-                   sentence=self._best(self.units.sentences[unit], scores, z, concepts),
+                   question=self._best(self.units.questions[unit], scores, z, concepts, question),
+                   sentence=self._best(self.units.sentences[unit], scores, z, concepts, question),
                    coverage=self.coverage.share(concepts, self.unit_texts[unit]),
                    missing=self.coverage.missing(concepts, self.unit_texts[unit]))
 
     def _best(self, chunk_ids: list[int], scores: np.ndarray | None, z: np.ndarray | None,
-              concepts: list[Concept]) -> Match | None:
+              concepts: list[Concept], question: str) -> Match | None:
         if scores is None or z is None or not chunk_ids:
             return None
         best = self.index.chunks[max(chunk_ids, key=lambda i: z[i])]
         i = self.units.position[best.chunk_id]
         return Match(chunk=best, score=float(scores[i]), z=float(z[i]),
-                     coverage=self.coverage.share(concepts, f"{best.title_path}\n{best.text}"))
+                     coverage=self.coverage.share(concepts, f"{best.title_path}\n{best.text}"),
+                     reverse=self.coverage.share(self.coverage.concepts(best.text), question))
 
     def route(self, hits: tuple[Hit, ...], allowed: set[str]) -> tuple[Hit, ...]:
         routed: dict[str, Hit] = {}

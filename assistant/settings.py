@@ -51,7 +51,7 @@ class Settings:
     retrieval: str = field(
         default="hybrid", metadata={"help": f"Retrieval mode, one of {RETRIEVAL_MODES}. Env: ICP_RETRIEVAL."}
     )
-    top_k: int = field(default=16, metadata={"help": "How many hits retrieval hands to the composer (it judges them all)."})
+    top_k: int = field(default=24, metadata={"help": "How many hits retrieval hands to the composer (it judges them all)."})
     max_question_chars: int = field(default=2000, metadata={"help": "Longer questions are truncated with a notice."})
     llm_base_url: str = field(default="", metadata={"help": "OpenAI-compatible base URL of an optional LLM. Env: ICP_LLM_BASE_URL."})
     llm_model: str = field(default="", metadata={"help": "Model name of the optional LLM. Env: ICP_LLM_MODEL."})

@@ -1,0 +1,148 @@
+"""Every branch of the composer, on the small real index (project notes + a few shared files, fake embedder).
+
+The judge's weights are set per test so that the branch under test is reached on purpose: what is tested
+is what the composer does with the judge's decision (abstain, "no direct answer", which kind of lead, which
+citations), not the fitted weights themselves (the eval measures those).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from assistant.assistant import Assistant
+from assistant.compose import ABSTAIN_TEXT, NO_DIRECT_TEXT, Composer, ComposerConfig, answer_excerpt, strip_polarity
+from assistant.lead import JudgeConfig, question_shape
+from assistant.models import PRIMARY_KINDS, Answer, Kind
+from assistant.text import citation_numbers
+
+NOTE_FIRST = {"bias": -4.0, "q_cos": 6.0, "note": 3.0}  # a matching note paraphrase dominates
+QUOTE_FIRST = {"bias": -4.0, "s_cos": 6.0, "rank": 8.0, "note": -10.0}  # notes never lead; a top-ranked unit does
+
+
+def compose(assistant: Assistant, question: str, *, as_of: object = None, **judge: object) -> Answer:
+    config = ComposerConfig(judge=replace(JudgeConfig(lead=0.5, related=0.01), **judge))  # type: ignore[arg-type]
+    retrieval = assistant.retriever.retrieve(question, as_of=as_of, k=24)  # type: ignore[arg-type]
+    lang = "zh" if any("\u4e00" <= ch <= "\u9fff" for ch in question) else "en"
+    return Composer(assistant.retriever, config).compose(question, lang, retrieval)
+
+
+def test_a_matching_note_leads_with_its_verdict_for_a_yes_no_question(small_assistant: Assistant) -> None:
+    answer = compose(small_assistant, "Does a personal blog need ICP filing?", weights=NOTE_FIRST)
+    assert answer.lead_from == "note" and not answer.abstained
+    assert answer.verdict is not None and answer.verdict.startswith("Yes")
+
+
+def test_a_how_question_gets_no_bare_yes_or_no(small_assistant: Assistant) -> None:
+    answer = compose(small_assistant, "How does a personal blog get its ICP filing?", weights=NOTE_FIRST)
+    assert answer.lead_from == "note"
+    assert answer.verdict is not None and not answer.verdict.lower().startswith(("yes", "no "))
+    assert strip_polarity("Yes — a personal site must be filed.") == "A personal site must be filed."
+
+
+def test_the_verdict_cites_only_what_the_statement_rests_on(small_assistant: Assistant) -> None:
+    answer = compose(small_assistant, "Does a personal blog need ICP filing?", weights=NOTE_FIRST)
+    lead_hit = next(h for h in answer.ranked if h.chunk.statement_id)
+    statement = next(s for s in lead_hit.document.statements if s.id == lead_hit.chunk.statement_id)
+    basis = {(c.doc, c.article) for c in statement.cites if c.role == "basis" and c.doc}
+    support = {(c.doc, c.article) for c in statement.cites if c.role == "support" and c.doc} - basis
+    cited_on_verdict = {(c.doc_id, c.article_no) for c in answer.citations
+                        if c.n in citation_numbers(answer.verdict or "")}
+    assert cited_on_verdict and cited_on_verdict <= basis | {(lead_hit.document.doc_id, None)}
+    assert not cited_on_verdict & support
+
+
+def test_a_note_lead_quotes_the_law_it_rests_on(small_assistant: Assistant) -> None:
+    answer = compose(small_assistant, "Does a personal blog need ICP filing?", weights=NOTE_FIRST)
+    quotes = [p for p in answer.points if "“" in p]
+    assert quotes, answer.points
+    primary = [c for c in answer.citations if c.kind in PRIMARY_KINDS]
+    assert any(c.quote and p.split("“")[1].split("”")[0] in c.quote for p in quotes for c in primary)
+
+
+def test_an_article_lead_quotes_the_sentence_that_answers(small_assistant: Assistant) -> None:
+    question = "未取得经营许可证擅自从事经营性互联网信息服务怎么处罚"
+    answer = compose(small_assistant, question, weights=QUOTE_FIRST)
+    assert answer.lead_from in ("article", "faq", "section")
+    lead = answer.verdict or ""
+    assert "“" in lead and lead.count("[") == 1
+    quote = lead.split("“", 1)[1].rsplit("”", 1)[0]
+    cited = answer.citations[citation_numbers(lead)[0] - 1]
+    assert quote in cited.quote  # verbatim, from the unit it cites
+    if answer.lead_from == "article":
+        assert "第" in lead.split("：")[0]  # 《title》第N条：“…”
+
+
+def test_a_guide_lead_is_attributed_to_its_provider_page_and_section(small_assistant: Assistant) -> None:
+    answer = compose(small_assistant, "Do second-level domains need their own ICP filing?",
+                     weights={"bias": -2.0, "rank": 1.0, "note": -10.0, "section": 6.0, "faq": 6.0})
+    guide = [c for c in answer.citations if c.kind in (Kind.PROVIDER_GUIDE, Kind.BLOG)]
+    assert answer.lead_from in ("faq", "section") and guide
+    assert guide[0].provider and "ICP guide" in (answer.verdict or "")
+    assert "status unknown" not in (answer.verdict or "")
+
+
+def test_below_the_lead_floor_there_is_no_direct_answer_only_related_reading(small_assistant: Assistant) -> None:
+    answer = compose(small_assistant, "Does a personal blog need ICP filing?", weights=NOTE_FIRST, lead=0.999999)
+    assert answer.abstained and answer.verdict is None and answer.lead_from == "none"
+    assert answer.points[0] == NO_DIRECT_TEXT["en"]
+    assert answer.citations and all(f"[{c.n}]" in " ".join(answer.points) for c in answer.citations)
+
+
+def test_nothing_related_is_an_abstention_citing_nothing(small_assistant: Assistant) -> None:
+    answer = compose(small_assistant, "Does a personal blog need ICP filing?", weights=NOTE_FIRST,
+                     lead=0.999999, related=0.9999999)
+    assert answer.abstained and not answer.citations and answer.points == (ABSTAIN_TEXT["en"],)
+
+
+def test_a_question_with_no_word_in_the_corpus_is_an_abstention(small_assistant: Assistant) -> None:
+    answer = compose(small_assistant, "Zorblax quuxification flibbertigibbet?", weights=NOTE_FIRST)
+    assert answer.abstained and not answer.citations
+
+
+def test_an_out_of_scope_paraphrase_that_matches_best_makes_it_abstain(small_assistant: Assistant) -> None:
+    answer = compose(small_assistant, "What is the tax rate for a WFOE?", weights=NOTE_FIRST, scope_margin=-100.0)
+    assert answer.abstained and not answer.citations
+
+
+def test_history_questions_never_lead_with_a_note(small_assistant: Assistant) -> None:
+    from datetime import date
+
+    answer = compose(small_assistant, "Does a personal blog need ICP filing?", weights=NOTE_FIRST,
+                     as_of=date(2012, 1, 1))
+    assert answer.lead_from != "note"
+
+
+def test_extra_points_cite_their_own_units(small_assistant: Assistant) -> None:
+    answer = compose(small_assistant, "未取得经营许可证擅自从事经营性互联网信息服务怎么处罚", weights=QUOTE_FIRST)
+    for point in answer.points:
+        numbers = citation_numbers(point)
+        assert numbers, point  # every point rests on something it names
+        assert all(1 <= n <= len(answer.citations) for n in numbers)
+
+
+def test_related_questions_are_in_the_users_language_and_not_the_question(small_assistant: Assistant) -> None:
+    question = "Does a personal blog need ICP filing?"
+    answer = compose(small_assistant, question, weights=NOTE_FIRST)
+    assert question not in answer.related
+    assert all(not any("\u4e00" <= ch <= "\u9fff" for ch in q) for q in answer.related)
+
+
+@pytest.mark.parametrize(("question", "yes_no", "figure"), [
+    ("Does my blog need Bei'an?", True, None),
+    ("we're on Huawei Cloud's HK region. do we still need a beian?", True, None),
+    ("How long does the review take?", False, "duration"),
+    ("网站没备案会被罚多少钱？", False, "money"),
+    ("短信核验一共能错几次？", False, "count"),
+    ("What is an authorization code?", False, None),
+])
+def test_question_shape(question: str, yes_no: bool, figure: str | None) -> None:
+    shape = question_shape(question)
+    assert (shape.yes_no, shape.figure) == (yes_no, figure)
+
+
+def test_a_faq_excerpt_starts_at_its_answer_part_and_is_verbatim() -> None:
+    text = "### 备案被驳回怎么办？\n\n#### 问题描述\n\n提交后显示驳回。\n\n#### 处理办法\n\n请根据驳回原因修改后重新提交。再次审核约需1个工作日。"
+    excerpt = answer_excerpt(text, 240)
+    assert excerpt.startswith("请根据驳回原因") and all(part in text for part in excerpt.split(" "))
