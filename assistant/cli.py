@@ -255,6 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--configs", default="full", help="comma-separated: full,dense,bm25,tutorial,usem3,... or all")
     p.add_argument("--out", type=Path, default=None, help="results folder (default evals/results)")
     p.add_argument("--save-baseline", action="store_true", help="also write evals/baseline/<config>.jsonl")
+    p.add_argument("--calibrate", action="store_true",
+                   help="first refit the lead judge on the dev split and write assistant/judge.json")
     p.add_argument("--update-thresholds", action="store_true",
                    help="tighten evals/thresholds.json to the full config's test-split results (never loosens)")
     p.add_argument("--ingest", action="store_true", help="bring each configuration's index in line with the corpus first")

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from .citations import CitationBook, article_label, markers, quoted, source_label
 from .lead import Candidate, Judge, JudgeConfig, load_judges, question_shape
 from .lexical import tokenize
-from .models import PRIMARY_KINDS, Answer, Chunk, Citation, NoteStatement
+from .models import PRIMARY_KINDS, Answer, Chunk, Citation, Hit, NoteStatement
 from .retrieval import HybridRetriever, Retrieval
 from .text import citation_numbers, sentences
 
@@ -144,7 +144,7 @@ class Composer:
             return self._quote(lead, book, lang, query_tokens, retrieval), []
         basis = self._cite(statement, lead, book, query_tokens)
         text = f"{statement.text[lang]} {markers(basis)}"
-        quotes = self._basis_quotes(statement, book, lang, query_tokens, retrieval)
+        quotes = self._basis_quotes(statement, lead.hit, book, lang, query_tokens, retrieval)
         if not statement.verdict:
             return text, quotes
         verdict = statement.verdict[lang] if is_yes_no(question) else strip_polarity(statement.verdict[lang])
@@ -170,16 +170,17 @@ class Composer:
             excerpt = best_sentence(hit.chunk.text, query_tokens)
         return quoted(source_label(hit.document, hit.chunk, lang), excerpt, book.cite(hit.chunk, hit.document), lang)
 
-    def _basis_quotes(self, statement: NoteStatement, book: CitationBook, lang: str, query_tokens: set[str],
-                      retrieval: Retrieval) -> list[str]:
-        """The primary article a statement rests on, quoted: the reader sees the law's own words (same [n])."""
+    def _basis_quotes(self, statement: NoteStatement, hit: Hit, book: CitationBook, lang: str,
+                      query_tokens: set[str], retrieval: Retrieval) -> list[str]:
+        """The primary article a statement rests on, quoted: the reader sees the law's own words (same [n]).
+        The sentence quoted is the one closest to the statement's own text, which says what it rests on."""
         for cite in statement.cites:
             resolved = self.resolver.resolve(cite, lang) if cite.role == "basis" and cite.doc else None
             if resolved is None or resolved[1].kind not in PRIMARY_KINDS:
                 continue
             chunk, doc = self._best_part(resolved[0], query_tokens), resolved[1]
             if book.has(chunk):
-                facet = self.retriever.best_sentence(chunk, retrieval.scores)
+                facet = self.retriever.sentence_like(chunk, hit.chunk)
                 sentence = facet.text if facet is not None else best_sentence(chunk.text, query_tokens)
                 return [quoted(article_label(doc, chunk.article_no, lang), sentence, book.cite(chunk, doc), lang)]
         return []

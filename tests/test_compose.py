@@ -75,7 +75,7 @@ def test_an_article_lead_quotes_the_sentence_that_answers(small_assistant: Assis
 
 
 def test_a_guide_lead_is_attributed_to_its_provider_page_and_section(small_assistant: Assistant) -> None:
-    answer = compose(small_assistant, "Do second-level domains need their own ICP filing?",
+    answer = compose(small_assistant, "Only top-level domains require ICP filing?",
                      weights={"bias": -2.0, "rank": 1.0, "note": -10.0, "section": 6.0, "faq": 6.0})
     guide = [c for c in answer.citations if c.kind in (Kind.PROVIDER_GUIDE, Kind.BLOG)]
     assert answer.lead_from in ("faq", "section") and guide

@@ -206,6 +206,17 @@ def save_baseline(results: Sequence[ItemResult], baseline_dir: Path, config: str
     return path
 
 
+def refit_judge(settings: Settings, items: Sequence[EvalItem]) -> str:
+    """Fit the lead judge on ``items`` (the dev split) and save it for the embedding backend."""
+    from assistant.assistant import Assistant
+    from assistant.evaluation.calibrate import calibrate, save
+
+    ensure_index(settings)
+    judge, outcome = calibrate(Assistant.from_settings(settings), items, scoring_context(settings, items))
+    save(settings.embedding, judge, outcome, len(items))
+    return f"judge ({settings.embedding}) fitted on {len(items)} dev items: {outcome.as_dict()}"
+
+
 def update_thresholds(test_results: Sequence[ItemResult], path: Path) -> str:
     """Tighten the gate's limits to the full config's test-split results (creating the file if needed)."""
     from assistant.evaluation.gate import GATED, load_thresholds, tightened
@@ -233,6 +244,8 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     items = [i for i in all_items if split is None or i.tags.split == split]
     out_dir = Path(args.out or RESULTS_DIR)
     day = date.today().isoformat()
+    if getattr(args, "calibrate", False):
+        print(refit_judge(settings, dev_items(all_items)))
     runs: dict[str, list[ItemResult]] = {}
     seconds: dict[str, float] = {}
     for config in configs:
