@@ -24,6 +24,7 @@ from typing import Any
 
 import gradio as gr
 
+from assistant.access import access_for, request_user
 from assistant.errors import AssistantError, ConfigError, FeedbackError, IndexMissingError
 from assistant.feedback import FeedbackStore
 from assistant.models import Answer
@@ -204,7 +205,8 @@ def _shown_error(messages: list[dict[str, Any]], state: dict[str, Any], text: st
             gr.skip())
 
 
-def _record(store: FeedbackStore | None, data: dict[str, Any] | None, liked: bool, comment: str) -> str:
+def _record(store: FeedbackStore | None, data: dict[str, Any] | None, liked: bool, comment: str,
+            user_name: str | None = None) -> str:
     if data is None:
         return "There is no answer to rate yet: ask a question first."
     if store is None:
@@ -213,7 +215,7 @@ def _record(store: FeedbackStore | None, data: dict[str, Any] | None, liked: boo
         record = store.add(rating="like" if liked else "dislike", question=data["question"],
                            answer=data["answer_text"], citations=data["citations"], mode=data["mode"],
                            corpus_version=data["corpus"], comment=comment or "", language=data["language"],
-                           as_of=data["as_of"] or "")
+                           as_of=data["as_of"] or "", user_name=user_name)
     except FeedbackError as exc:
         return f"⚠️ {md_escape(str(exc))}"
     return f"Thanks — feedback #{record.id} saved ({'helpful' if liked else 'not helpful'})."
@@ -282,18 +284,24 @@ def build_app(settings: Settings, assistant: Any = None) -> gr.Blocks:
         send.click(respond, ask_inputs, ask_outputs)
         examples.load_input_event.then(respond, ask_inputs, ask_outputs)  # one click asks the example
 
-        def rate_last(st: dict[str, Any], text: str, liked: bool) -> tuple[str, str]:
+        def rate_last(st: dict[str, Any], text: str, liked: bool, user_name: str | None) -> tuple[str, str]:
             last = st["last"]
-            return _record(store, st["answers"].get(last) if last is not None else None, liked, text), ""
+            return _record(store, st["answers"].get(last) if last is not None else None, liked, text, user_name), ""
 
-        like.click(lambda st, text: rate_last(st, text, True), [state, comment], [feedback_status, comment])
-        dislike.click(lambda st, text: rate_last(st, text, False), [state, comment], [feedback_status, comment])
+        def like_last(st: dict[str, Any], text: str, request: gr.Request) -> tuple[str, str]:
+            return rate_last(st, text, True, request_user(request))
 
-        def rate_message(st: dict[str, Any], text: str, data: gr.LikeData) -> tuple[Any, Any]:
+        def dislike_last(st: dict[str, Any], text: str, request: gr.Request) -> tuple[str, str]:
+            return rate_last(st, text, False, request_user(request))
+
+        like.click(like_last, [state, comment], [feedback_status, comment])
+        dislike.click(dislike_last, [state, comment], [feedback_status, comment])
+
+        def rate_message(st: dict[str, Any], text: str, data: gr.LikeData, request: gr.Request) -> tuple[Any, Any]:
             index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
             if not isinstance(data.liked, bool):  # un-rating a message stores nothing
                 return gr.skip(), gr.skip()
-            return _record(store, st["answers"].get(index), data.liked, text), ""
+            return _record(store, st["answers"].get(index), data.liked, text, request_user(request)), ""
 
         chatbot.like(rate_message, [state, comment], [feedback_status, comment])
 
@@ -309,11 +317,16 @@ def build_app(settings: Settings, assistant: Any = None) -> gr.Blocks:
 
 def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860, *, assistant: Any = None,
            block: bool = True) -> gr.Blocks:
-    """Serve the app locally (no share link). ``block=False`` returns once the server listens (tests)."""
+    """Serve the app (no share link). ``block=False`` returns once the server listens (tests).
+
+    Off loopback it needs users (Gradio's login page) or ``trust_proxy_auth`` (user from a proxy header);
+    without either it raises ``ConfigError`` before anything listens (``assistant.access``).
+    """
+    access = access_for(settings, host)
     app = build_app(settings, assistant)
     app.queue(default_concurrency_limit=16)
     app.launch(server_name=host, server_port=port, share=False, prevent_thread_lock=not block, quiet=not block,
-               footer_links=[], theme=gr.themes.Soft(), css=APP_CSS)
+               footer_links=[], theme=gr.themes.Soft(), css=APP_CSS, **access.launch_kwargs())
     return app
 
 
@@ -322,7 +335,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="Interface to bind (default: 127.0.0.1).")
     parser.add_argument("--port", type=int, default=7860, help="Port (default: 7860).")
     args = parser.parse_args(argv)
-    launch(Settings.from_env(), host=args.host, port=args.port)
+    try:
+        launch(Settings.from_env(), host=args.host, port=args.port)
+    except AssistantError as exc:  # e.g. a non-loopback host without users: say why, as the CLI does
+        raise SystemExit(f"error: {exc}") from None
 
 
 if __name__ == "__main__":
