@@ -16,6 +16,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import argparse
 import logging
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -338,7 +339,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         launch(Settings.from_env(), host=args.host, port=args.port)
     except AssistantError as exc:  # e.g. a non-loopback host without users: say why, as the CLI does
-        raise SystemExit(f"error: {exc}") from None
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

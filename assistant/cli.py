@@ -140,7 +140,8 @@ def _ask_batch(assistant: Assistant, path: Path) -> int:
                 as_of = parse_as_of(item.get("as_of"))
                 out = answer_json(assistant.ask(item["question"], as_of=as_of), assistant.corpus_version)
                 out = {"id": item.get("id", lineno), **out}
-            except (ValueError, TypeError, AssistantError) as exc:  # TypeError: e.g. "as_of": 20240301
+            # TypeError: e.g. "as_of": 20240301; RecursionError: a line of 10,000 nested brackets
+            except (ValueError, TypeError, RecursionError, AssistantError) as exc:
                 out = {"id": lineno, "line": lineno, "error": f"{path}:{lineno}: {exc}"}
             print(json.dumps(out, ensure_ascii=False), flush=True)
     return 0

@@ -213,8 +213,6 @@ class IndexStore:
                     return self._sync(documents, chunks, lease, rebuild=rebuild, corpus_version=corpus_version,
                                       progress=progress)
             except ChromaError as exc:  # e.g. "database or disk is full", a read-only store
-                if is_unreachable(exc):
-                    raise
                 raise IndexWriteError(f"Writing the index failed ({exc}); the previous generation keeps answering. "
                                       f"{write_hint(self.settings)}") from exc
 
@@ -228,8 +226,9 @@ class IndexStore:
         records = [(c.chunk_id, c.text, chunk_metadata(c, by_id)) for c in chunks]
         fingerprint = _fingerprint(records, self.embedder.model_id)
         active = self._readable_active()
-        # We hold the lease: any generation but the active one is debris of an ingest that died or was taken over.
-        self._drop_stray(keep=active.collection if active else "", lease=lease)
+        # We hold the lease: any generation but the one the pointer names (readable or not, it goes only after
+        # the flip) is debris of an ingest that died or was taken over.
+        self._drop_stray(keep=(self._meta().metadata or {}).get("collection", ""), lease=lease)
         old_ids: set[str] = set()
         if active is not None and not rebuild:
             old_ids = set(self.client.get_collection(active.collection).get(include=[])["ids"])

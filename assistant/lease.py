@@ -138,7 +138,7 @@ class IngestLease:
             if time.monotonic() >= deadline:
                 raise IndexBusyError(busy_message(holder, now), holder=holder)
             if not told:
-                self._notify(f"waiting: {busy_message(holder, now).split('; re-run')[0]}")
+                self._notify(f"waiting: another ingest holds the index lease: {holder.describe(now)}")
                 told = True
             time.sleep(max(0.05, min(POLL_MAX_S, self.renew_s, deadline - time.monotonic())))
 
