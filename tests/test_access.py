@@ -218,6 +218,7 @@ def test_behind_a_proxy_the_header_is_required_and_names_the_feedback(proxied: t
     assert status_of(f"{url}config", {}) == 401
     assert status_of(f"{url}config", {"X-Remote-User": ""}) == 401
     assert status_of(url, {"X-Remote-User": "alice"}) == 200
+    assert status_of(f"{url}gradio_api/app_id", {}) == 200  # the load balancer's health check needs no user
     client = Client(url, headers={"X-Remote-User": "alice"}, verbose=False)
     client.predict("Does my blog need filing?", [], "Auto", "", "Extractive (quotes the corpus)", api_name="/respond")
     status, _ = client.predict("useful", api_name="/like_last")

@@ -42,8 +42,9 @@ FILES = (  # 70 chunks: nine batches of eight in the child processes
     "regulations/foreign-invested-telecom-enterprises-provisions-2022.zh.md",
     "guides/tencentcloud/tencentcloud-intl-beian-chan-pin-jian-jie-bei-an-dui-xiang.en.md",
 )
-SEED = 15  # the issue number: the kill delays are the same on every run
-KILL_RUNS = 24
+# The kill delays are the same on every run; for a soak, e.g. ICP_FAULT_RUNS=200 ICP_FAULT_SEED=7 pytest -k killed
+SEED = int(os.environ.get("ICP_FAULT_SEED", "15"))  # 15: the issue number
+KILL_RUNS = {"embedded": int(os.environ.get("ICP_FAULT_RUNS", "24")), "server": int(os.environ.get("ICP_FAULT_RUNS", "12"))}
 LEASE = {"lease_renew_s": 0.2, "lease_expiry_s": 1.0}
 LEASE_ENV = {"ICP_LEASE_RENEW_S": "0.2", "ICP_LEASE_EXPIRY_S": "1.0"}
 QUESTION = "个人网站需要备案吗？"
@@ -189,11 +190,38 @@ def check_consistent(settings: Settings, expected: set[str]) -> str:
     return active
 
 
+@contextlib.contextmanager
+def chroma_server(tmp_path: Path, mode: str) -> Iterator[ChromaServer | None]:
+    """A ``chroma run`` server for mode "server", nothing for "embedded"."""
+    if mode == "embedded":
+        yield None
+        return
+    if not CHROMA.exists():
+        pytest.skip("the chroma console script is not installed")
+    srv = ChromaServer(tmp_path / "chroma-server", free_port())
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+def server_settings(tmp_path: Path, srv: ChromaServer) -> Settings:
+    return fake_settings(tmp_path, FILES).with_(chroma_host="127.0.0.1", chroma_port=srv.port, **LEASE)
+
+
 # --- SIGKILL at random points ---------------------------------------------------------------------------------
 
 
-def test_ingest_killed_at_random_points_never_breaks_the_index(tmp_path: Path) -> None:
-    settings = fake_settings(tmp_path, FILES).with_(**LEASE)
+@pytest.mark.parametrize("mode", ["embedded", "server"])
+def test_ingest_killed_at_random_points_never_breaks_the_index(tmp_path: Path, mode: str) -> None:
+    with chroma_server(tmp_path, mode) as srv:
+        settings = server_settings(tmp_path, srv) if srv else fake_settings(tmp_path, FILES).with_(**LEASE)
+        kill_ingests(settings, KILL_RUNS[mode])
+
+
+def kill_ingests(settings: Settings, runs: int) -> None:
+    """Run ingests in forked children and SIGKILL each at a seeded random moment; check after every kill."""
     ingest(settings)
     expected = expected_ids(settings)
     zygote = Child(["ingest", "--rebuild", "--wait", "60", *cli_args(settings)], script=ZYGOTE)
@@ -206,7 +234,7 @@ def test_ingest_killed_at_random_points_never_breaks_the_index(tmp_path: Path) -
         check_consistent(settings, expected)
         rng = random.Random(SEED)
         phases: Counter[str] = Counter()
-        for run in range(KILL_RUNS):
+        for run in range(runs):
             pid, started = fork_run(zygote)
             # Anywhere from scanning to just past the end; every fourth aimed at the flip, cleanup and release.
             delay = rng.uniform(0.85, 1.05) * duration if run % 4 == 3 else rng.uniform(0, duration)
@@ -222,8 +250,8 @@ def test_ingest_killed_at_random_points_never_breaks_the_index(tmp_path: Path) -
         assert zygote.proc.stdin is not None
         zygote.proc.stdin.close()  # the zygote's loop ends; it exits
         zygote.finish(timeout=30)
-    print(f"{KILL_RUNS} kills over {duration:.2f} s ingests, last phase reached: {dict(phases)}")
-    assert sum(phases[p] for p in ("leased", "batch")) >= KILL_RUNS // 3  # most kills land mid-build
+    print(f"{runs} kills over {duration:.2f} s ingests, last phase reached: {dict(phases)}")
+    assert sum(phases[p] for p in ("leased", "batch")) >= runs // 3  # most kills land mid-build
 
 
 def fork_run(zygote: Child) -> tuple[int, float]:
@@ -256,10 +284,6 @@ def server(tmp_path: Path) -> Iterator[KillableServer]:
     srv.stop()
 
 
-def server_settings(tmp_path: Path, srv: ChromaServer) -> Settings:
-    return fake_settings(tmp_path, FILES).with_(chroma_host="127.0.0.1", chroma_port=srv.port, **LEASE)
-
-
 def test_chroma_server_killed_mid_ingest_then_restarted(tmp_path: Path, server: KillableServer) -> None:
     settings = server_settings(tmp_path, server)
     ingest(settings)
@@ -289,13 +313,7 @@ def test_chroma_server_killed_mid_ingest_then_restarted(tmp_path: Path, server: 
 @pytest.mark.parametrize("mode", ["embedded", "server"])
 @pytest.mark.parametrize("wait", [False, True], ids=["no-wait", "wait"])
 def test_two_ingests_started_together(tmp_path: Path, mode: str, wait: bool) -> None:
-    srv = None
-    if mode == "server":
-        if not CHROMA.exists():
-            pytest.skip("the chroma console script is not installed")
-        srv = ChromaServer(tmp_path / "chroma-server", free_port())
-        srv.start()
-    try:
+    with chroma_server(tmp_path, mode) as srv:
         settings = server_settings(tmp_path, srv) if srv else fake_settings(tmp_path, FILES).with_(**LEASE)
         ingest(settings)
         expected = expected_ids(settings)
@@ -320,9 +338,27 @@ def test_two_ingests_started_together(tmp_path: Path, mode: str, wait: bool) -> 
             busy = BUSY.search(loser_err)
             assert busy and int(busy.group(1)) == winner.proc.pid, loser_err
             assert check_consistent(settings, expected) == made[0]
-    finally:
-        if srv:
-            srv.stop()
+
+
+def test_a_plain_ingest_during_a_rebuild_exits_with_the_message_and_the_rebuild_completes(tmp_path: Path) -> None:
+    """The measured failure of issue 15: the second ingest removed the first one's generation mid-build."""
+    settings = fake_settings(tmp_path, FILES).with_(**LEASE)
+    ingest(settings)
+    expected = expected_ids(settings)
+    rebuild = Child(["ingest", "--rebuild", *cli_args(settings)], delay=0.03)
+    plain = Child(["ingest", *cli_args(settings)])
+    rebuild.wait_for("ready")
+    plain.wait_for("ready")
+    rebuild.go()
+    rebuild.wait_for("phase batch", prefix=True)  # well into writing its generation
+    plain.go()
+    code, _, err = plain.finish()
+    busy = BUSY.search(err)
+    assert code == 2 and busy and int(busy.group(1)) == rebuild.proc.pid, err
+    code, out, err = rebuild.finish()
+    assert code == 0 and "Traceback" not in err, err
+    made = re.search(r"index (\S+_g\d+)", out)
+    assert made and check_consistent(settings, expected) == made.group(1)
 
 
 # --- feedback -------------------------------------------------------------------------------------------------
