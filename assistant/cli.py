@@ -60,9 +60,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(message, file=sys.stderr, flush=True)
 
     # SIGTERM (a supervisor, `kill`) unwinds like Ctrl-C: the lease is released and the half-built generation removed.
-    signal.signal(signal.SIGTERM, _interrupt)
-    prepared, report = ingest(settings, strict=args.strict, rebuild=args.rebuild, progress=progress,
-                              wait_s=args.wait, notify=notify)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        prepared, report = ingest(settings, strict=args.strict, rebuild=args.rebuild, progress=progress,
+                                  wait_s=args.wait, notify=notify)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     bar.close()
     for root, count in prepared.scan.per_root.items():
         print(f"root {root}: " + ("not found" if count < 0 else f"{count} documents"))

@@ -361,6 +361,22 @@ def test_a_plain_ingest_during_a_rebuild_exits_with_the_message_and_the_rebuild_
     assert made and check_consistent(settings, expected) == made.group(1)
 
 
+def test_sigterm_releases_the_lease_and_removes_the_half_built_generation(tmp_path: Path) -> None:
+    settings = fake_settings(tmp_path, FILES).with_(**LEASE)
+    ingest(settings)
+    expected = expected_ids(settings)
+    before = check_consistent(settings, expected)
+    child = Child(["ingest", "--rebuild", *cli_args(settings)], delay=0.03)
+    child.wait_for("ready")
+    child.go()
+    child.wait_for("phase batch", prefix=True)
+    child.proc.send_signal(signal.SIGTERM)  # what a supervisor or `kill` sends
+    code, _, err = child.finish()
+    assert code == 130 and "interrupted" in err and "Traceback" not in err, err
+    assert check_consistent(settings, expected) == before  # released (no wait needed), nothing left behind
+    ingest(settings)  # wait_s=0: a lease still held would raise IndexBusyError
+
+
 # --- feedback -------------------------------------------------------------------------------------------------
 
 OLD_SCHEMA = """CREATE TABLE feedback (id INTEGER PRIMARY KEY AUTOINCREMENT, created_at TEXT NOT NULL,
