@@ -18,6 +18,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import argparse
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -29,6 +30,7 @@ import gradio as gr
 
 from assistant.chat_assets import APP_CSS, CHAT_HEIGHT, COPY_JS, PAGE_HEAD, PAGE_JS, SOURCES_CSS
 from assistant.chat_view import EMPTY_STATE, chat_blocks, example_messages, related_options, short_names
+from assistant.access import access_for, request_user
 from assistant.errors import (
     AssistantError,
     ConfigError,
@@ -197,7 +199,8 @@ def _shown_error(messages: list[dict[str, Any]], state: dict[str, Any], text: st
             gr.skip(), gr.skip())
 
 
-def _record(store: FeedbackStore | None, data: dict[str, Any] | None, liked: bool, comment: str) -> str:
+def _record(store: FeedbackStore | None, data: dict[str, Any] | None, liked: bool, comment: str,
+            user_name: str | None = None) -> str:
     if data is None:
         return "There is no answer to rate yet: ask a question first."
     if store is None:
@@ -206,7 +209,7 @@ def _record(store: FeedbackStore | None, data: dict[str, Any] | None, liked: boo
         record = store.add(rating="like" if liked else "dislike", question=data["question"],
                            answer=data["answer_text"], citations=data["citations"], mode=data["mode"],
                            corpus_version=data["corpus"], comment=comment or "", language=data["language"],
-                           as_of=data["as_of"] or "")
+                           as_of=data["as_of"] or "", user_name=user_name)
     except FeedbackError as exc:
         return f"⚠️ {md_escape(str(exc))}"
     return f"Thanks — feedback #{record.id} saved ({'helpful' if liked else 'not helpful'})."
@@ -330,18 +333,24 @@ def build_app(settings: Settings, assistant: Any = None) -> gr.Blocks:
         if form is not None:
             _wire_form(form, backend, names, streamed, ask_inputs, ask_outputs)
 
-        def rate_last(st: dict[str, Any], text: str, liked: bool) -> tuple[str, str]:
+        def rate_last(st: dict[str, Any], text: str, liked: bool, user_name: str | None) -> tuple[str, str]:
             last = st["last"]
-            return _record(store, st["answers"].get(last) if last is not None else None, liked, text), ""
+            return _record(store, st["answers"].get(last) if last is not None else None, liked, text, user_name), ""
 
-        like.click(lambda st, text: rate_last(st, text, True), [state, comment], [feedback_status, comment])
-        dislike.click(lambda st, text: rate_last(st, text, False), [state, comment], [feedback_status, comment])
+        def like_last(st: dict[str, Any], text: str, request: gr.Request) -> tuple[str, str]:
+            return rate_last(st, text, True, request_user(request))
 
-        def rate_message(st: dict[str, Any], text: str, data: gr.LikeData) -> tuple[Any, Any]:
+        def dislike_last(st: dict[str, Any], text: str, request: gr.Request) -> tuple[str, str]:
+            return rate_last(st, text, False, request_user(request))
+
+        like.click(like_last, [state, comment], [feedback_status, comment])
+        dislike.click(dislike_last, [state, comment], [feedback_status, comment])
+
+        def rate_message(st: dict[str, Any], text: str, data: gr.LikeData, request: gr.Request) -> tuple[Any, Any]:
             index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
             if not isinstance(data.liked, bool):  # un-rating a message stores nothing
                 return gr.skip(), gr.skip()
-            status = _record(store, st["answers"].get(index), data.liked, text)
+            status = _record(store, st["answers"].get(index), data.liked, text, request_user(request))
             gr.Info(status, duration=3, title="Feedback")
             return status, ""
 
@@ -397,11 +406,16 @@ def _wire_form(form: FactForm, backend: Backend, names: Mapping[str, str],
 
 def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860, *, assistant: Any = None,
            block: bool = True) -> gr.Blocks:
-    """Serve the app locally (no share link). ``block=False`` returns once the server listens (tests)."""
+    """Serve the app (no share link). ``block=False`` returns once the server listens (tests).
+
+    Off loopback it needs users (Gradio's login page) or ``trust_proxy_auth`` (user from a proxy header);
+    without either it raises ``ConfigError`` before anything listens (``assistant.access``).
+    """
+    access = access_for(settings, host)
     app = build_app(settings, assistant)
     app.queue(default_concurrency_limit=16)
     app.launch(server_name=host, server_port=port, share=False, prevent_thread_lock=not block, quiet=not block,
-               footer_links=[], theme=THEME, css=APP_CSS, head=PAGE_HEAD)
+               footer_links=[], theme=THEME, css=APP_CSS, head=PAGE_HEAD, **access.launch_kwargs())
     return app
 
 
@@ -410,7 +424,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="Interface to bind (default: 127.0.0.1).")
     parser.add_argument("--port", type=int, default=7860, help="Port (default: 7860).")
     args = parser.parse_args(argv)
-    launch(Settings.from_env(), host=args.host, port=args.port)
+    try:
+        launch(Settings.from_env(), host=args.host, port=args.port)
+    except AssistantError as exc:  # e.g. a non-loopback host without users: say why, as the CLI does
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import signal
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -56,7 +58,16 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         bar.n = done
         bar.refresh()
 
-    prepared, report = ingest(settings, strict=args.strict, rebuild=args.rebuild, progress=progress)
+    def notify(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    # SIGTERM (a supervisor, `kill`) unwinds like Ctrl-C: the lease is released and the half-built generation removed.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        prepared, report = ingest(settings, strict=args.strict, rebuild=args.rebuild, progress=progress,
+                                  wait_s=args.wait, notify=notify)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     bar.close()
     for root, count in prepared.scan.per_root.items():
         print(f"root {root}: " + ("not found" if count < 0 else f"{count} documents"))
@@ -88,6 +99,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(problem)
     print(report.summary(), file=sys.stderr)
     return 0 if report.ok else 1
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
@@ -152,16 +167,42 @@ def _ask_batch(assistant: Assistant, path: Path) -> int:
                 as_of = parse_as_of(item.get("as_of"))
                 out = answer_json(assistant.ask(item["question"], as_of=as_of), assistant.corpus_version)
                 out = {"id": item.get("id", lineno), **out}
-            except (ValueError, TypeError, AssistantError) as exc:  # TypeError: e.g. "as_of": 20240301
+            # TypeError: e.g. "as_of": 20240301; RecursionError: a line of 10,000 nested brackets
+            except (ValueError, TypeError, RecursionError, AssistantError) as exc:
                 out = {"id": lineno, "line": lineno, "error": f"{path}:{lineno}: {exc}"}
             print(json.dumps(out, ensure_ascii=False), flush=True)
     return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from .access import access_for
+
+    settings = settings_from_args(args).with_(
+        **{k: v for k, v in (("users_file", args.users), ("trust_proxy_auth", args.trust_proxy_auth or None),
+                             ("proxy_user_header", args.proxy_user_header)) if v is not None})
+    access_for(settings, args.host)  # refuse an open non-loopback bind before the slow imports
     import app  # the top-level module, installed beside the package (py-modules in pyproject.toml)
 
-    app.launch(settings_from_args(args), host=args.host, port=args.port)
+    app.launch(settings, host=args.host, port=args.port)
+    return 0
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    import getpass
+
+    from .access import add_user
+
+    path = args.users or (Path(os.environ["ICP_USERS_FILE"]) if os.environ.get("ICP_USERS_FILE") else None)
+    if path is None:
+        raise AssistantError("Give the users file: --users FILE (or set ICP_USERS_FILE).")
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass(f"Password for {args.name}: ")
+        if getpass.getpass("Again: ") != password:
+            raise AssistantError("The two passwords differ; nothing written.")
+    replaced = add_user(path, args.name, password)
+    print(f"{'updated' if replaced else 'added'} {args.name} in {path}")
     return 0
 
 
@@ -228,6 +269,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true", help="a malformed corpus file is fatal")
     p.add_argument("--rebuild", action="store_true", help="re-embed everything")
     p.add_argument("--progress", action="store_true", help="show the progress bar even when not on a terminal")
+    p.add_argument("--wait", nargs="?", type=float, const=math.inf, default=0.0, metavar="SECONDS",
+                   help="while another ingest holds the index lease, wait for it (at most SECONDS; no value: no limit) "
+                   "instead of exiting with status 2")
     p.set_defaults(func=cmd_ingest)
     p = sub.add_parser("check", help="validate every corpus file and eval item; one line per problem, exit 1 if any")
     p.add_argument("--corpus", action="append", type=Path, metavar="DIR",
@@ -261,11 +305,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="tighten evals/thresholds.json to the full config's test-split results (never loosens)")
     p.add_argument("--ingest", action="store_true", help="bring each configuration's index in line with the corpus first")
     p.set_defaults(func=cmd_eval)
-    p = sub.add_parser("serve", help="start the chat on 127.0.0.1")
+    p = sub.add_parser("serve", help="start the chat on 127.0.0.1 (other hosts need users or --trust-proxy-auth)")
     _common(p)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=int(os.environ.get("ICP_PORT", "7860")))
+    p.add_argument("--users", type=Path, metavar="FILE", help="users file (`users add`); env ICP_USERS_FILE or ICP_USERS")
+    p.add_argument("--trust-proxy-auth", action="store_true",
+                   help="behind an authenticating reverse proxy: take the user from its header (env ICP_TRUST_PROXY_AUTH)")
+    p.add_argument("--proxy-user-header", metavar="NAME", help="default X-Forwarded-User (env ICP_PROXY_USER_HEADER)")
     p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("users", help="manage the users who may sign in to `serve`")
+    p.add_argument("action", choices=("add",), help="add a user, or set a new password for an existing one")
+    p.add_argument("name")
+    p.add_argument("--users", type=Path, metavar="FILE", help="the users file (env ICP_USERS_FILE)")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    p.set_defaults(func=cmd_users)
     p = sub.add_parser("feedback", help="export the chat's like/dislike feedback")
     _common(p)
     p.add_argument("action", choices=("export",))

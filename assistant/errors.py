@@ -29,6 +29,22 @@ class StoreUnavailableError(AssistantError):
     """The Chroma server cannot be reached."""
 
 
+class IndexWriteError(AssistantError):
+    """Writing a new index generation failed (disk full, store read-only); the previous one keeps answering."""
+
+
+class IndexBusyError(AssistantError):
+    """Another ingest holds the index lease (message names the holder and says to use --wait or retry)."""
+
+    def __init__(self, message: str, holder: object = None) -> None:
+        super().__init__(message)
+        self.holder = holder  # the lease.LeaseRecord of the other ingest, when known
+
+
+class LeaseLostError(IndexBusyError):
+    """This ingest's lease expired and another ingest took it over; it stopped before changing the index."""
+
+
 class FeedbackError(AssistantError):
     """Feedback cannot be stored or exported (message names the path and the problem)."""
 

@@ -36,9 +36,12 @@ CREATE TABLE IF NOT EXISTS feedback (
     mode TEXT NOT NULL DEFAULT '',
     corpus_version TEXT NOT NULL DEFAULT '',
     language TEXT NOT NULL DEFAULT '',
-    as_of TEXT NOT NULL DEFAULT ''
+    as_of TEXT NOT NULL DEFAULT '',
+    user_name TEXT
 )
 """
+# Columns added after the first release: (name, definition). Older files get them on open.
+_MIGRATIONS = (("user_name", "TEXT"),)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,6 +59,7 @@ class FeedbackRecord:
     corpus_version: str
     language: str
     as_of: str
+    user_name: str | None = None  # who rated, when the app knows (login or proxy header); None on an open app
 
 
 class FeedbackStore:
@@ -66,7 +70,7 @@ class FeedbackStore:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self._connect() as conn:
-                conn.execute(_SCHEMA)
+                _create_or_migrate(conn)
         except (OSError, sqlite3.Error) as exc:
             raise FeedbackError(f"Cannot open the feedback store {self.path}: {exc}") from exc
 
@@ -95,18 +99,19 @@ class FeedbackStore:
         comment: str = "",
         language: str = "",
         as_of: str = "",
+        user_name: str | None = None,
     ) -> FeedbackRecord:
         """Store one record in its own transaction and return it with its id."""
         if rating not in RATINGS:
             raise FeedbackError(f"Unknown rating. Expected one of: {', '.join(RATINGS)}. Got: {rating!r}")
         created_at = datetime.now(UTC).isoformat(timespec="seconds")
         values = (created_at, rating, comment.strip(), question, answer,
-                  json.dumps(list(citations), ensure_ascii=False), mode, corpus_version, language, as_of)
+                  json.dumps(list(citations), ensure_ascii=False), mode, corpus_version, language, as_of, user_name)
         try:
             with self._connect() as conn:
                 cur = conn.execute(
                     "INSERT INTO feedback (created_at, rating, comment, question, answer, citations, mode, "
-                    "corpus_version, language, as_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "corpus_version, language, as_of, user_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     values,
                 )
                 row_id = cur.lastrowid
@@ -115,7 +120,7 @@ class FeedbackStore:
         assert row_id is not None
         return FeedbackRecord(id=row_id, created_at=created_at, rating=rating, comment=comment.strip(),
                               question=question, answer=answer, citations=list(citations), mode=mode,
-                              corpus_version=corpus_version, language=language, as_of=as_of)
+                              corpus_version=corpus_version, language=language, as_of=as_of, user_name=user_name)
 
     def all(self) -> list[FeedbackRecord]:
         """Every record, oldest first."""
@@ -152,6 +157,20 @@ class FeedbackStore:
             Path(tmp_name).unlink(missing_ok=True)
             raise FeedbackError(f"Cannot write the feedback export {target}: {exc}") from exc
         return len(records)
+
+
+def _create_or_migrate(conn: sqlite3.Connection) -> None:
+    """Create the table, or add the columns a file from an older version lacks.
+
+    ``BEGIN IMMEDIATE`` takes the write lock before looking: two processes opening an old file at once
+    cannot both decide to add the same column.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute(_SCHEMA)
+    present = {row[1] for row in conn.execute("PRAGMA table_info(feedback)")}
+    for name, definition in _MIGRATIONS:
+        if name not in present:
+            conn.execute(f"ALTER TABLE feedback ADD COLUMN {name} {definition}")
 
 
 def _write_csv(out: Any, records: list[FeedbackRecord]) -> None:

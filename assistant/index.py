@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -29,19 +31,29 @@ from typing import Any
 import chromadb
 import numpy as np
 from chromadb.config import Settings as ChromaSettings
+from chromadb.errors import ChromaError
 from langchain_chroma import Chroma
 
 from .embeddings import Embedder
-from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError, StoreUnavailableError
+from .errors import (
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexMissingError,
+    IndexWriteError,
+    StoreUnavailableError,
+)
+from .lease import IngestLease
 from .lexical import tokenize
 from .models import Chunk, Document, Kind, NoteCite, NoteStatement, Status
 from .settings import Settings
 
+log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
 BATCH = 64
 REBUILD_HINT = "Run `icp-assistant ingest --rebuild` to build it again."
 SERVER_HINT = (" (start it with `chroma run --path DIR --host HOST --port PORT`, or unset CHROMA_HOST to use the "
                "embedded store)")
+FULL_OR_READ_ONLY = re.compile(r"disk is full|no space left|read-?only", re.IGNORECASE)
 # httpx's names: chromadb's HttpClient lets them through unwrapped.
 TRANSPORT_ERRORS = {"ConnectError", "ReadTimeout", "WriteTimeout", "PoolTimeout", "ConnectTimeout",
                     "RemoteProtocolError", "ReadError", "WriteError"}
@@ -106,6 +118,10 @@ def make_client(settings: Settings) -> Any:
             raise StoreUnavailableError(f"Cannot open the Chroma store at {where}: {exc}{SERVER_HINT}") from exc
         path = settings.data_dir / "chroma"
         _forget_failed_system(path)
+        if FULL_OR_READ_ONLY.search(str(exc)):  # opening writes too (SQLite journal): not damage, do not move it
+            raise StoreUnavailableError(f"Cannot open the Chroma store in {path}: {exc}. The disk is full or the "
+                                        "folder is read-only: free space or fix its permissions, then try again "
+                                        "(the index in it is intact).") from exc
         if "database" in str(exc).lower():  # SQLite: "file is not a database", "disk image is malformed"
             raise IndexCorruptError(f"The Chroma store in {path} is damaged ({exc}). Move that folder away and run "
                                     "`icp-assistant ingest` to build the index again.") from exc
@@ -119,6 +135,12 @@ def _forget_failed_system(path: Path) -> None:
 
     SharedSystemClient._identifier_to_system.pop(str(path), None)
     SharedSystemClient._identifier_to_refcount.pop(str(path), None)
+
+
+def write_hint(settings: Settings) -> str:
+    where = (f"the Chroma server at {settings.chroma_host}:{settings.chroma_port}" if settings.server_mode
+             else str(settings.data_dir / "chroma"))
+    return f"Check free disk space and write access for {where}, then run `icp-assistant ingest` again."
 
 
 def is_unreachable(exc: BaseException) -> bool:
@@ -174,19 +196,39 @@ class IndexStore:
     # --- ingest -------------------------------------------------------------------------------------------
 
     def sync(self, documents: Sequence[Document], chunks: Sequence[Chunk], *, rebuild: bool = False,
-             corpus_version: str = "", progress: Callable[[int, int], None] | None = None) -> IngestReport:
-        """Make the active generation hold exactly ``chunks``; embed only what is new."""
-        # A server that goes away mid-ingest leaves the pointer on the old generation: report it by name.
-        return self._call(lambda: self._sync(documents, chunks, rebuild=rebuild, corpus_version=corpus_version,
-                                             progress=progress))
+             corpus_version: str = "", progress: Callable[[int, int], None] | None = None,
+             wait_s: float = 0.0, notify: Callable[[str], None] | None = None) -> IngestReport:
+        """Make the active generation hold exactly ``chunks``; embed only what is new.
 
-    def _sync(self, documents: Sequence[Document], chunks: Sequence[Chunk], *, rebuild: bool,
+        Holds the ingest lease throughout (``lease.py``): with another ingest running this waits up to
+        ``wait_s`` seconds and then raises ``IndexBusyError``. ``notify`` hears about waiting and take-overs.
+        """
+        lease = IngestLease(self.client, self.prefix, renew_s=self.settings.lease_renew_s,
+                            expiry_s=self.settings.lease_expiry_s, notify=notify)
+
+        def locked() -> IngestReport:
+            try:
+                with lease:
+                    lease.acquire(wait_s)
+                    return self._sync(documents, chunks, lease, rebuild=rebuild, corpus_version=corpus_version,
+                                      progress=progress)
+            except ChromaError as exc:  # e.g. "database or disk is full", a read-only store
+                raise IndexWriteError(f"Writing the index failed ({exc}); the previous generation keeps answering. "
+                                      f"{write_hint(self.settings)}") from exc
+
+        # A server that goes away mid-ingest leaves the pointer on the old generation: report it by name.
+        return self._call(locked)
+
+    def _sync(self, documents: Sequence[Document], chunks: Sequence[Chunk], lease: IngestLease, *, rebuild: bool,
               corpus_version: str, progress: Callable[[int, int], None] | None) -> IngestReport:
         started = time.perf_counter()
         by_id = {d.doc_id: d for d in documents}
         records = [(c.chunk_id, c.text, chunk_metadata(c, by_id)) for c in chunks]
         fingerprint = _fingerprint(records, self.embedder.model_id)
         active = self._readable_active()
+        # We hold the lease: any generation but the one the pointer names (readable or not, it goes only after
+        # the flip) is debris of an ingest that died or was taken over.
+        self._drop_stray(keep=(self._meta().metadata or {}).get("collection", ""), lease=lease)
         old_ids: set[str] = set()
         if active is not None and not rebuild:
             old_ids = set(self.client.get_collection(active.collection).get(include=[])["ids"])
@@ -194,13 +236,30 @@ class IndexStore:
         reusable = old_ids if active is not None and active.model_id == self.embedder.model_id else set()
         # Same fingerprint but other ids: chunks went missing from the collection; write a new generation.
         if active is not None and not rebuild and active.fingerprint == fingerprint and old_ids == new_ids:
-            self._drop_stray(keep=active.collection)
             return IngestReport(len(documents), len(records), 0, 0, len(records), 0,
                                 time.perf_counter() - started, active.collection)
         name = f"{self.prefix}_g{datetime.now(UTC).strftime('%Y%m%d%H%M%S%f')}"
+        cached = self._stored_embeddings(active.collection, reusable & new_ids) if active and reusable else {}
+        lease.ensure_held(generation=name)  # the lease names what we build: cleanup by others must spare it
+        try:
+            embedded = self._write_generation(name, records, cached, lease, progress)
+            info = IndexInfo(collection=name, model_id=self.embedder.model_id, fingerprint=fingerprint,
+                             chunks=len(records), documents=len(documents),
+                             built_at=datetime.now(UTC).isoformat(timespec="seconds"), corpus_version=corpus_version)
+            lease.ensure_held()  # last check: a lease taken over while we were stalled must not flip
+            self._flip(info)
+        except BaseException:
+            self._discard(name)
+            raise
+        self._drop_stray(keep=name, lease=lease)
+        return IngestReport(len(documents), len(records), len(new_ids - old_ids), len(old_ids - new_ids),
+                            len(new_ids & old_ids), embedded, time.perf_counter() - started, name)
+
+    def _write_generation(self, name: str, records: list[tuple[str, str, dict]], cached: dict[str, list[float]],
+                          lease: IngestLease, progress: Callable[[int, int], None] | None) -> int:
+        """Write every record into the new collection ``name`` (renewing the lease); returns how many were embedded."""
         store = Chroma(client=self.client, collection_name=name, embedding_function=self.embedder,
                        collection_metadata={"hnsw:space": "cosine", "model_id": self.embedder.model_id})
-        cached = self._stored_embeddings(active.collection, reusable & new_ids) if active and reusable else {}
         embedded = 0
         for start in range(0, len(records), BATCH):
             batch = records[start : start + BATCH]
@@ -208,16 +267,20 @@ class IndexStore:
             embedded += sum(1 for r in batch if r[0] not in cached)
             store._collection.add(ids=[r[0] for r in batch], documents=[r[1] for r in batch],
                                   metadatas=[r[2] for r in batch], embeddings=vectors)
+            lease.ensure_held()
             if progress:
                 progress(min(start + BATCH, len(records)), len(records))
-        info = IndexInfo(collection=name, model_id=self.embedder.model_id, fingerprint=fingerprint,
-                         chunks=len(records), documents=len(documents),
-                         built_at=datetime.now(UTC).isoformat(timespec="seconds"),
-                         corpus_version=corpus_version)
-        self._flip(info)
-        self._drop_stray(keep=name)
-        return IngestReport(len(documents), len(records), len(new_ids - old_ids), len(old_ids - new_ids),
-                            len(new_ids & old_ids), embedded, time.perf_counter() - started, name)
+        return embedded
+
+    def _discard(self, name: str) -> None:
+        """Remove our half-built generation after a failure, unless the pointer already names it. Best effort:
+        one left behind (store unreachable, disk full) is removed by the next ingest."""
+        try:
+            active = self.active()
+            if active is None or active.collection != name:
+                self.client.delete_collection(name)
+        except Exception as exc:  # noqa: BLE001 - the original error is what the caller must see
+            log.warning("could not remove the half-built generation %s: %s", name, exc)
 
     def _readable_active(self) -> IndexInfo | None:
         """The pointer, or None when its generation cannot be reused (other format, collection gone or unreadable):
@@ -243,9 +306,11 @@ class IndexStore:
         got = self._call(lambda: self.client.get_collection(collection).get(ids=sorted(ids), include=["embeddings"]))
         return {i: list(map(float, e)) for i, e in zip(got["ids"], got["embeddings"], strict=True)}
 
-    def _drop_stray(self, keep: str) -> None:
+    def _drop_stray(self, keep: str, lease: IngestLease) -> None:
+        """Remove every generation but ``keep`` and those a live lease of another ingest is building."""
+        spared = lease.protected()
         for name in self._collections():
-            if name != keep:
+            if name != keep and name not in spared:
                 self._call(partial(self.client.delete_collection, name))
 
     # --- query side ---------------------------------------------------------------------------------------

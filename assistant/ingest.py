@@ -107,9 +107,14 @@ def prepare(settings: Settings) -> PreparedCorpus:
 
 
 def ingest(settings: Settings, *, strict: bool = False, rebuild: bool = False,
-           progress: Callable[[int, int], None] | None = None) -> tuple[PreparedCorpus, IngestReport]:
+           progress: Callable[[int, int], None] | None = None, wait_s: float = 0.0,
+           notify: Callable[[str], None] | None = None) -> tuple[PreparedCorpus, IngestReport]:
     """Bring the index in line with the corpus. Malformed files are skipped and broken references kept with a
-    warning; with ``strict`` either is fatal and the index is left as it was."""
+    warning; with ``strict`` either is fatal and the index is left as it was.
+
+    One ingest at a time per index: while another holds the index lease this waits up to ``wait_s`` seconds
+    (``math.inf``: no limit), then raises ``IndexBusyError``; ``notify`` hears about waiting and take-overs.
+    """
     prepared = prepare(settings)
     if strict and (prepared.problems or prepared.warnings):
         raise CorpusError("Corpus problems (strict mode, nothing ingested):\n"
@@ -119,5 +124,5 @@ def ingest(settings: Settings, *, strict: bool = False, rebuild: bool = False,
                           + ", ".join(str(r) for r in settings.corpus_dirs))
     store = IndexStore(settings, make_embedder(settings))
     report = store.sync(prepared.documents, prepared.chunks, rebuild=rebuild,
-                        corpus_version=prepared.corpus_version, progress=progress)
+                        corpus_version=prepared.corpus_version, progress=progress, wait_s=wait_s, notify=notify)
     return prepared, report

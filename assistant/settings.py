@@ -57,12 +57,40 @@ class Settings:
     llm_model: str = field(default="", metadata={"help": "Model name of the optional LLM. Env: ICP_LLM_MODEL."})
     llm_api_key: str = field(default="", metadata={"help": "API key of the optional LLM. Env: ICP_LLM_API_KEY."})
     llm_timeout_s: float = field(default=30.0, metadata={"help": "Timeout of one LLM call. Env: ICP_LLM_TIMEOUT."})
+    lease_renew_s: float = field(
+        default=10.0, metadata={"help": "How often a running ingest renews its lease on the index. Env: ICP_LEASE_RENEW_S."}
+    )
+    lease_expiry_s: float = field(
+        default=60.0,
+        metadata={"help": "An ingest lease not renewed for this long is taken over by the next ingest (its half-built "
+                  "generation removed). Keep it well above pauses and clock skew between hosts. Env: ICP_LEASE_EXPIRY_S."},
+    )
+    users_file: Path | None = field(
+        default=None,
+        metadata={"help": "File of `name:password-hash` lines (`icp-assistant users add`) for serving off localhost. "
+                  "Env: ICP_USERS_FILE; flag --users."},
+    )
+    users: str = field(
+        default="", metadata={"help": "`name:password-hash` entries, comma- or newline-separated. Env: ICP_USERS."}
+    )
+    trust_proxy_auth: bool = field(
+        default=False,
+        metadata={"help": "Serve off localhost behind an authenticating reverse proxy: take the user from "
+                  "`proxy_user_header`, refuse requests without it. Env: ICP_TRUST_PROXY_AUTH=1."},
+    )
+    proxy_user_header: str = field(
+        default="X-Forwarded-User",
+        metadata={"help": "Header that carries the proxy-authenticated user name. Env: ICP_PROXY_USER_HEADER."},
+    )
 
     def __post_init__(self) -> None:
         if self.embedding not in EMBEDDING_BACKENDS:
             raise ConfigError(f"Unknown embedding backend. Expected one of: {', '.join(EMBEDDING_BACKENDS)}. Got: {self.embedding!r}")
         if self.retrieval not in RETRIEVAL_MODES:
             raise ConfigError(f"Unknown retrieval mode. Expected one of: {', '.join(RETRIEVAL_MODES)}. Got: {self.retrieval!r}")
+        if not 0 < self.lease_renew_s < self.lease_expiry_s:
+            raise ConfigError("The lease renewal interval must be positive and shorter than the lease expiry. Got: "
+                              f"ICP_LEASE_RENEW_S={self.lease_renew_s:g}, ICP_LEASE_EXPIRY_S={self.lease_expiry_s:g}")
 
     @property
     def llm_enabled(self) -> bool:
@@ -84,10 +112,15 @@ class Settings:
             values["corpus_dirs"] = tuple(Path(p) for p in env["ICP_CORPUS_DIRS"].split(os.pathsep) if p)
         if env.get("ICP_DATA_DIR"):
             values["data_dir"] = Path(env["ICP_DATA_DIR"])
+        if env.get("ICP_USERS_FILE"):
+            values["users_file"] = Path(env["ICP_USERS_FILE"])
+        if env.get("ICP_TRUST_PROXY_AUTH"):
+            values["trust_proxy_auth"] = env["ICP_TRUST_PROXY_AUTH"].strip().lower() in ("1", "true", "yes", "on")
         simple = {
             "ICP_EMBEDDING": "embedding", "ICP_ST_MODEL": "st_model_path", "CHROMA_HOST": "chroma_host",
             "ICP_COLLECTION": "collection", "ICP_RETRIEVAL": "retrieval", "ICP_LLM_BASE_URL": "llm_base_url",
-            "ICP_LLM_MODEL": "llm_model", "ICP_LLM_API_KEY": "llm_api_key",
+            "ICP_LLM_MODEL": "llm_model", "ICP_LLM_API_KEY": "llm_api_key", "ICP_USERS": "users",
+            "ICP_PROXY_USER_HEADER": "proxy_user_header",
         }
         for key, name in simple.items():
             if env.get(key):
@@ -95,10 +128,13 @@ class Settings:
         try:
             if env.get("CHROMA_PORT"):
                 values["chroma_port"] = int(env["CHROMA_PORT"])
-            if env.get("ICP_LLM_TIMEOUT"):
-                values["llm_timeout_s"] = float(env["ICP_LLM_TIMEOUT"])
+            for key, name in (("ICP_LLM_TIMEOUT", "llm_timeout_s"), ("ICP_LEASE_RENEW_S", "lease_renew_s"),
+                              ("ICP_LEASE_EXPIRY_S", "lease_expiry_s")):
+                if env.get(key):
+                    values[name] = float(env[key])
         except ValueError as exc:
-            raise ConfigError(f"CHROMA_PORT must be an integer and ICP_LLM_TIMEOUT a number: {exc}") from exc
+            raise ConfigError("CHROMA_PORT must be an integer and ICP_LLM_TIMEOUT, ICP_LEASE_RENEW_S and "
+                              f"ICP_LEASE_EXPIRY_S numbers: {exc}") from exc
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,30 @@ def test_unreadable_store_raises_feedback_error(tmp_path: Path) -> None:
     path.write_bytes(b"this is not a database" * 100)
     with pytest.raises(FeedbackError, match="Cannot open the feedback store"):
         FeedbackStore(path)
+
+
+def test_the_user_name_is_stored_and_exported(tmp_path: Path) -> None:
+    store = FeedbackStore(tmp_path / FEEDBACK_FILE)
+    named = store.add(rating="like", question="q", answer="a", user_name="alice")
+    anonymous = store.add(rating="dislike", question="q", answer="a")
+    assert [r.user_name for r in store.all()] == ["alice", None] == [named.user_name, anonymous.user_name]
+    store.export(tmp_path / "out.csv", "csv")
+    with (tmp_path / "out.csv").open(encoding="utf-8-sig", newline="") as f:
+        assert [r["user_name"] for r in csv.DictReader(f)] == ["alice", ""]
+
+
+def test_a_store_from_before_user_names_is_migrated_on_open(tmp_path: Path) -> None:
+    path = tmp_path / FEEDBACK_FILE
+    with sqlite3.connect(path) as conn:  # the schema of the first release, with one record
+        conn.execute("CREATE TABLE feedback (id INTEGER PRIMARY KEY AUTOINCREMENT, created_at TEXT NOT NULL, "
+                     "rating TEXT NOT NULL CHECK (rating IN ('like', 'dislike')), comment TEXT NOT NULL DEFAULT '', "
+                     "question TEXT NOT NULL, answer TEXT NOT NULL, citations TEXT NOT NULL, mode TEXT NOT NULL "
+                     "DEFAULT '', corpus_version TEXT NOT NULL DEFAULT '', language TEXT NOT NULL DEFAULT '', "
+                     "as_of TEXT NOT NULL DEFAULT '')")
+        conn.execute("INSERT INTO feedback (created_at, rating, question, answer, citations) "
+                     "VALUES ('2025-01-01T00:00:00+00:00', 'like', 'old question', 'a', '[]')")
+    conn.close()
+    store = FeedbackStore(path)
+    store.add(rating="like", question="new question", answer="a", user_name="bob")
+    FeedbackStore(path)  # opening a migrated file again changes nothing
+    assert [(r.id, r.question, r.user_name) for r in store.all()] == [(1, "old question", None), (2, "new question", "bob")]

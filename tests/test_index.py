@@ -102,7 +102,8 @@ KILLABLE = textwrap.dedent("""
         return real(text, dim)
     e.fake_vector = slow
     e._cached_embedder.cache_clear()
-    s = Settings(corpus_dirs=(Path(sys.argv[1]),), data_dir=Path(sys.argv[2]), embedding="fake")
+    s = Settings(corpus_dirs=(Path(sys.argv[1]),), data_dir=Path(sys.argv[2]), embedding="fake",
+                 lease_renew_s=0.2, lease_expiry_s=1.0)
     ingest(s, rebuild=True, progress=lambda done, total: print("progress", done, total, flush=True))
 """)
 
@@ -120,7 +121,10 @@ def test_killed_ingest_leaves_the_previous_index_answering(settings: Settings) -
     proc.wait(timeout=30)
     time.sleep(0.2)
     assert loaded_ids(settings) == before  # the old generation still answers, whole
-    _, after = ingest(settings)  # the next ingest completes and removes the stray generation
+    # The next ingest waits for the killed one's lease to expire (1 s), takes it over, removes the stray generation.
+    notices: list[str] = []
+    _, after = ingest(settings, wait_s=30, notify=notices.append)
+    assert any(n.startswith("took over the index lease of host") for n in notices), notices
     assert after.chunks == first.chunks
     store = IndexStore(settings, make_embedder(settings))
     assert [n for n in store._collections()] == [store.active().collection]  # type: ignore[union-attr]
