@@ -28,9 +28,9 @@ from typing import Any
 
 import gradio as gr
 
+from assistant.access import access_for, request_user
 from assistant.chat_assets import APP_CSS, CHAT_HEIGHT, COPY_JS, PAGE_HEAD, PAGE_JS, SOURCES_CSS
 from assistant.chat_view import EMPTY_STATE, chat_blocks, example_messages, related_options, short_names
-from assistant.access import access_for, request_user
 from assistant.errors import (
     AssistantError,
     ConfigError,

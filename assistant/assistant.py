@@ -21,8 +21,8 @@ from .embeddings import Embedder, make_embedder
 from .errors import StoreUnavailableError
 from .index import IndexStore, LoadedIndex
 from .models import Answer
-from .registry import Glossary, load_glossary
 from .regime import RegimeModel, RegimeResult, find_regime, is_scenario, load_regime_model
+from .registry import Glossary, load_glossary
 from .retrieval import HybridRetriever, RetrievalConfig
 from .settings import PROJECT_ROOT, Settings
 from .text import detect_language

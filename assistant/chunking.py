@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from .models import Chunk, Document, Kind
-from .text import HEADING, detect_language, sentences
+from .text import HEADING, article_label, detect_language, sentences
 
 # multilingual-e5-small reads 512 tokens; Chinese runs ~1 token per character, so stay well below.
 MAX_ARTICLE_CHARS = 450
@@ -44,10 +44,6 @@ def chinese_number(text: str) -> int:
         else:
             raise ValueError(f"not a Chinese numeral: {text!r}")
     return total + section + digit
-
-
-def article_label(article_no: int) -> str:
-    return f"第{article_no}条"
 
 
 def chunk_id(doc_id: str, position: int, embed_text: str) -> str:

@@ -8,6 +8,7 @@ provider, page and section ("Huawei Cloud ICP guide 《备案注销咨询》 ›
 from __future__ import annotations
 
 from .models import Chunk, Citation, Document, Kind, Status
+from .text import article_label as text_article_label
 
 PROVIDERS = {"tencent": ("Tencent Cloud", "腾讯云"), "huawei": ("Huawei Cloud", "华为云"), "jd cloud": ("JD Cloud", "京东云"),
              "cloudflare": ("Cloudflare", "Cloudflare"), "remotepad": ("RemotePad", "RemotePad")}
@@ -76,9 +77,9 @@ def article_label(doc: Document, article_no: int | None, lang: str) -> str:
     """《title》第6条 in Chinese; 'English title (《title》), Art. 6' in English (the Chinese title is what
     a reader searches for)."""
     if lang == "zh":
-        return f"《{doc.title}》" + (f"第{article_no}条" if article_no else "")
+        return f"《{doc.title}》" + text_article_label(article_no, "zh")
     name = f"{doc.title_en} (《{doc.title}》)" if doc.title_en else f"《{doc.title}》"
-    return name + (f", Art. {article_no}" if article_no else "")
+    return name + (f", {text_article_label(article_no, 'en')}" if article_no else "")
 
 
 def source_label(doc: Document, chunk: Chunk, lang: str) -> str:

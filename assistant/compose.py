@@ -132,7 +132,7 @@ class Composer:
     def lead_line(self, unit: Candidate, question: str, lang: str, retrieval: Retrieval) -> tuple[str, list[Citation]]:
         """The first line ``unit`` would give as the lead, and the sources it cites (for calibrating the judge)."""
         book = CitationBook(lang)
-        verdict, points = self._lead(unit, book, lang, question, set(tokenize(retrieval.query)), retrieval)
+        verdict, _ = self._lead(unit, book, lang, question, set(tokenize(retrieval.query)), retrieval)
         numbers = set(citation_numbers(verdict))
         return verdict, [c for c in book.citations if c.n in numbers]
 

@@ -135,7 +135,7 @@ class Judge:
         if not retrieval.hits or not retrieval.known_terms:
             return True  # not one word of the question occurs in the corpus
         if retrieval.scope_score is not None:
-            best_z = max((m.z for c in ranked for m in (c.hit.question, c.hit.sentence) if m is not None),
+            best_z = max((m.z for c in ranked[:3] for m in (c.hit.question, c.hit.sentence) if m is not None),
                          default=-math.inf)
             if retrieval.scope_score - best_z > self.config.scope_margin:
                 return True  # a paraphrase of an out-of-scope note is closer than anything in scope

@@ -11,10 +11,10 @@ glossary to expand a question with the other language's terms. A malformed file 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import date
 from fnmatch import fnmatchcase
+from functools import lru_cache
 from pathlib import Path
 
 from assistant.models import Kind, Status

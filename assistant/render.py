@@ -15,8 +15,8 @@ from typing import Any
 from .citations import PROVIDERS
 from .models import PRIMARY_KINDS, Answer, Citation, Kind, Status
 from .regime import regime_json, regime_markdown, regime_text
+from .text import SINGLE_MARKER, article_label, strip_markers
 
-MARKER = re.compile(r"\[(\d+)\]")
 DISCLAIMER = "Based on the corpus as of {date}; not legal advice"
 QUOTE_CHARS = 200
 
@@ -64,11 +64,11 @@ def book_title(title: str) -> str:
 
 
 def article_zh(article_no: int | None) -> str:
-    return f"第{article_no}条" if article_no is not None else ""
+    return article_label(article_no, "zh")
 
 
 def article_en(article_no: int | None) -> str:
-    return f"Art. {article_no}" if article_no is not None else ""
+    return article_label(article_no, "en")
 
 
 def status_label(citation: Citation, lang: str = "en") -> str:
@@ -126,7 +126,7 @@ def with_links(text: str, numbers: set[int]) -> str:
     """Escape ``text`` for Markdown and turn each known [n] marker into a link to ``#src-n``."""
     out: list[str] = []
     last = 0
-    for m in MARKER.finditer(text):
+    for m in SINGLE_MARKER.finditer(text):
         n = int(m.group(1))
         if n not in numbers:
             continue
@@ -175,7 +175,7 @@ def source_line(c: Citation, lang: str = "en") -> str:
 def abstention_message(answer: Answer) -> str:
     parts = [answer.verdict or ""] + list(answer.points)
     text = " ".join(p for p in parts if p).strip()
-    return MARKER.sub("", text).strip() or _WORDS[_lang(answer)]["abstain"]
+    return strip_markers(text) or _WORDS[_lang(answer)]["abstain"]
 
 
 def markdown_blocks(answer: Answer) -> list[str]:

@@ -8,13 +8,24 @@ import re
 HAN = re.compile(r"[\u4e00-\u9fff]")
 # "[1]", "[1][2]", "[1, 2]": the citation markers an answer carries.
 MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+SINGLE_MARKER = re.compile(r"\[(\d+)\]")  # one "[n]", for turning each into a link
 MARKERS_WITH_SPACE = re.compile(r"\s*(?:\[\d+(?:\s*,\s*\d+)*\])+")
 HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 # A guide's own source markers ("[来源：doc_0194#操作场景]") end a sentence and are never part of one.
 SOURCE_MARKER = re.compile(r"\s*\[来源[:：][^\]]*\]")
 # Chinese sentences end at 。；！？ (and their ASCII forms); English ones at ". " before a capital or digit.
-SENTENCE_END = re.compile(r"(?<=[。；;！？!?])|(?<=\.)\s+(?=[A-Z0-9(“\"（])|\n+")
+SENTENCE_END = re.compile(r"(?<=[。；;！？!?])|(?<=\.)\s+(?=[A-Z(“\"（])|\n+")
+# An answer's sentence and the [n] markers that follow its end mark, verbatim.
+ANSWER_SENTENCE = re.compile(r"[^\n]+?(?:[。；;！？!?]|\.(?=\s+[A-Z(“\"（])|$)(?:\s*\[\d+(?:\s*,\s*\d+)*\])*",
+                             re.MULTILINE)
 MIN_SENTENCE = 8
+
+
+def article_label(article_no: int | None, lang: str = "zh") -> str:
+    """第6条 / Art. 6 ('' without an article number): how every stage names an article."""
+    if article_no is None:
+        return ""
+    return f"第{article_no}条" if lang == "zh" else f"Art. {article_no}"
 
 
 def mostly_chinese(text: str) -> bool:
@@ -37,6 +48,11 @@ def citation_numbers(text: str) -> list[int]:
 
 def strip_markers(text: str) -> str:
     return MARKERS_WITH_SPACE.sub("", text).strip()
+
+
+def answer_sentences(text: str) -> list[str]:
+    """The sentences of an answer's text, each with the [n] markers that end it ("… filed. [1][2]"), verbatim."""
+    return [m.group(0).strip() for m in ANSWER_SENTENCE.finditer(text) if m.group(0).strip()]
 
 
 def sentences(text: str, *, min_chars: int = MIN_SENTENCE, verbatim: bool = True) -> list[str]:

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.text import HEADING
-from assistant.chunking import drop_repeated_facets, is_question, MAX_ARTICLE_CHARS, chinese_number, chunk_document, split_articles, split_long
+from assistant.chunking import (
+    MAX_ARTICLE_CHARS,
+    chinese_number,
+    chunk_document,
+    drop_repeated_facets,
+    is_question,
+    split_articles,
+    split_long,
+)
 from assistant.corpus import scan_corpus
 from assistant.models import Document, Kind
+from assistant.text import HEADING
 from tests.fixtures import require_shared
 
 

@@ -13,10 +13,10 @@ import pytest
 from assistant.evaluation.gate import check_thresholds, load_thresholds
 from assistant.evaluation.runner import (
     DEFAULT_DATASET,
-    dev_items,
-    load_items,
     RESULTS_DIR,
     THRESHOLDS_FILE,
+    dev_items,
+    load_items,
     results_path,
     run_config,
     summarize,

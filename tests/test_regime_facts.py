@@ -9,13 +9,13 @@ from assistant.regime import (
     DEFAULT_MODEL_PATH,
     FactSource,
     RegimeModel,
-    detect_language,
     extract_facts,
     find_regime,
     is_scenario,
     load_regime_model,
 )
 from assistant.regime.facts import assemble, given_facts
+from assistant.text import detect_language
 
 
 @pytest.fixture(scope="module")

@@ -28,6 +28,7 @@ from assistant.index import make_client
 from assistant.ingest import prepare
 from assistant.models import Answer, Chunk, Citation, Document, Hit
 from assistant.settings import Settings
+from assistant.text import detect_language
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +116,7 @@ class TutorialPipeline:
         hits = tuple(Hit(chunk=self.chunks[doc.id], document=self.documents[self.chunks[doc.id].doc_id],
                          score=1.0 - distance / 2, dense_score=1.0 - distance / 2)
                      for doc, distance in found if doc.id in self.chunks)
-        language = "zh" if any("\u4e00" <= ch <= "\u9fff" for ch in question) else "en"
+        language = detect_language(question)
         if not hits:
             return Answer(question=question, language=language, verdict=None, points=(), citations=(),
                           abstained=True, mode="tutorial", timings_ms=_timings(started, retrieved_at))

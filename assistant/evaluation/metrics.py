@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from assistant.chunking import CN_BIG_UNITS, CN_DIGITS, CN_UNITS, chinese_number
+from assistant.text import citation_numbers
 
 Level = Literal["doc", "article"]
 Ref = tuple[str, int | None]
@@ -125,7 +126,6 @@ def _level_key(ref: Ref, level: Level) -> Ref:
     return (ref[0], None) if level == "doc" else ref
 
 
-_MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -144,7 +144,7 @@ class CitationValidity:
 
 def citation_markers(markdown: str) -> list[int]:
     """Every citation number in ``[n]`` / ``[n, m]`` markers, in order of appearance."""
-    return [int(n) for group in _MARKER.findall(markdown) for n in group.split(",")]
+    return citation_numbers(markdown)
 
 
 def normalise_whitespace(text: str) -> str:

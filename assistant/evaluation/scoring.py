@@ -10,7 +10,6 @@ validity, if they cite anything) only.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -24,16 +23,18 @@ from assistant.evaluation.metrics import (
     Threshold,
     abstention_scores,
     calibrate_threshold,
+    citation_markers,
     citation_precision_recall,
     citation_validity,
     hit_at_k,
-    citation_markers,
     key_fact_coverage,
     latency_percentiles,
     lead_correct,
     reciprocal_rank,
 )
 from assistant.models import Answer
+from assistant.text import answer_sentences as text_sentences
+from assistant.text import strip_markers
 
 RETRIEVAL_METRICS = ("doc_hit@1", "doc_hit@5", "doc_mrr", "article_hit@1", "article_hit@5", "article_mrr",
                      "raw_doc_hit@5", "raw_article_hit@5")
@@ -42,13 +43,9 @@ CITATION_METRICS = ("citation_precision_doc", "citation_recall_doc", "citation_p
 STORED_HITS = 20
 ITEM_METRICS = (*RETRIEVAL_METRICS, *CITATION_METRICS, "citation_valid", "key_fact_coverage", "lead")
 
-_SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|(?<=\.)\s+(?=[A-Z\"“(（])|\n+")
-_MARKERS = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
-
-
 def split_sentences(text: str) -> list[str]:
-    """Sentences of English or Chinese text ("Art. 4" and "e.g. this" stay whole)."""
-    return [s.strip() for s in _SENTENCE_END.split(_MARKERS.sub("", text)) if s and s.strip()]
+    """Sentences of English or Chinese text without their [n] markers ("Art. 4" stays whole)."""
+    return [s for s in (strip_markers(s) for s in text_sentences(text)) if s]
 
 
 def answer_sentences(answer: Answer) -> list[str]:

@@ -15,7 +15,7 @@ from assistant.settings import PROJECT_ROOT
 
 from .citations import check_citations
 from .engine import evaluate, statuses
-from .facts import detect_language, extract_facts
+from .facts import extract_facts
 from .finder import find_regime, is_scenario
 from .model import RegimeModel, Status, load_regime_model
 from .records import Change, Cite, FactSource, FactValue, FollowUp, Option, Outcome, RegimeResult, StatusChange
@@ -25,7 +25,7 @@ DEFAULT_MODEL_PATH = PROJECT_ROOT / "corpus" / "regime.yml"
 
 __all__ = [
     "DEFAULT_MODEL_PATH", "Change", "Cite", "FactSource", "FactValue", "FollowUp", "Option", "Outcome",
-    "RegimeModel", "RegimeResult", "Status", "StatusChange", "check_citations", "detect_language", "evaluate",
+    "RegimeModel", "RegimeResult", "Status", "StatusChange", "check_citations", "evaluate",
     "extract_facts", "find_regime", "is_scenario", "load_regime_model", "regime_json", "regime_markdown",
     "regime_text", "statuses",
 ]

@@ -41,13 +41,6 @@ class _Match:
     detail: str = ""
 
 
-def detect_language(text: str) -> str:
-    """"zh" when Chinese characters make up a fair share of the text, else "en"."""
-    cjk = len(CJK.findall(text))
-    letters = len(re.findall(r"[A-Za-z]", text)) / 4  # about four letters to an English word
-    return "zh" if cjk >= 2 and cjk >= 0.2 * (cjk + letters) else "en"
-
-
 def _negated(text: str, start: int) -> bool:
     before = text[max(0, start - 40):start]
     clause = CLAUSE_END.split(before)[-1]

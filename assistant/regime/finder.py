@@ -11,8 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from assistant.text import detect_language
+
 from .engine import evaluate
-from .facts import assemble, detect_language, extract_facts, given_facts, stated_fact_names
+from .facts import assemble, extract_facts, given_facts, stated_fact_names
 from .model import RegimeModel, Status
 from .records import Change, FactSource, FactValue, FollowUp, Option, Outcome, RegimeResult, StatusChange
 
