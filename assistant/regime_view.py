@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from .citations import PROVIDERS
 from .regime import Change, Cite, FactSource, FactValue, RegimeModel, RegimeResult
-from .regime.render import SOURCE_LABELS, TEXTS, cite_text, status_label
+from .regime.render import SOURCE_LABELS, TEXTS, change_line, cite_text, status_label
 
 WHATIF_OPEN_MAX = 4  # more what-ifs than this start folded: the table stays the first thing read
 _WORDS = {
@@ -112,20 +112,10 @@ def _fact_item(fact: FactValue, result: RegimeResult, lang: str) -> str:
             f'<span class="icp-tag">{_e(tag)}</span>{quoted}</li>')
 
 
-def change_text(change: Change, lang: str) -> str:
-    """'If servers: in Hong Kong — ICP filing: Needed → Not needed; …' (plain, unescaped)."""
-    name = _pick(lang, change.name_en, change.name_zh) or change.fact
-    what = _pick(lang, f"If {name.lower()}: {change.alternative_en}", f"如果{name}：{change.alternative_zh}")
-    rows = [f"{_pick(lang, c.label_en, c.label_zh)}: "
-            + (status_label(c.after, lang) if c.before is None else f"{status_label(c.before, lang)} → {status_label(c.after, lang)}")
-            for c in change.changes if c.after is not None]  # a row that disappears is replaced by one that appears
-    return f"{what} — " + "; ".join(rows)
-
-
 def _what_ifs(result: RegimeResult, lang: str) -> str:
     if not result.what_if:
         return ""
-    items = "".join(f"<li>{_e(change_text(c, lang))}</li>" for c in result.what_if)
+    items = "".join(f"<li>{_e(change_line(c, lang))}</li>" for c in result.what_if)
     opened = " open" if len(result.what_if) <= WHATIF_OPEN_MAX else ""
     return (f'<details class="icp-whatif"{opened}><summary><strong>{_e(_t("whatif", lang))}</strong> '
             f"({len(result.what_if)})</summary><ul>{items}</ul></details>")

@@ -66,7 +66,8 @@ def _fact_line(fact: FactValue, lang: str, missing: tuple[str, ...]) -> str:
     return f"{_pick(lang, fact.name_en, fact.name_zh) or fact.fact}: {value} — {source}{quoted}"
 
 
-def _change_line(change: Change, lang: str) -> str:
+def change_line(change: Change, lang: str) -> str:
+    """'If servers: in Hong Kong — ICP filing: Needed → Not needed; …' (plain, unescaped)."""
     name = _pick(lang, change.name_en, change.name_zh) or change.fact
     what = _pick(lang, f"If {name.lower()}: {change.alternative_en}", f"如果{name}：{change.alternative_zh}")
     rows = [f"{_pick(lang, c.label_en, c.label_zh)}: "
@@ -113,7 +114,7 @@ def regime_markdown(result: RegimeResult, lang: str | None = None) -> str:
         lines += ["", *(f"**{line}**" if i == 0 else line for i, line in enumerate(_conflict_lines(conflict, lang)))]
     lines += ["", f"**{_t('facts', lang)}**", *(f"- {_fact_line(f, lang, result.missing)}" for f in result.facts)]
     if result.what_if:
-        lines += ["", f"**{_t('whatif', lang)}**", *(f"- {_change_line(c, lang)}" for c in result.what_if)]
+        lines += ["", f"**{_t('whatif', lang)}**", *(f"- {change_line(c, lang)}" for c in result.what_if)]
     if result.follow_up:
         lines += ["", f"**{_t('ask', lang)}:** {_follow_up_line(result, lang)}"]
     return "\n".join(lines)
@@ -135,7 +136,7 @@ def regime_text(result: RegimeResult, lang: str | None = None) -> str:
     for conflict in _conflicts(result):
         lines += ["", *_conflict_lines(conflict, lang)]
     if result.what_if:
-        lines += ["", _t("whatif", lang) + ":", *(f"  - {_change_line(c, lang)}" for c in result.what_if)]
+        lines += ["", _t("whatif", lang) + ":", *(f"  - {change_line(c, lang)}" for c in result.what_if)]
     if result.follow_up:
         lines += ["", f"{_t('ask', lang)}: {_follow_up_line(result, lang)}"]
     return "\n".join(lines)
