@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .citations import PROVIDERS
-from .regime import Change, Cite, FactSource, FactValue, RegimeModel, RegimeResult
+from .regime import Cite, FactSource, FactValue, RegimeModel, RegimeResult
 from .regime.render import SOURCE_LABELS, TEXTS, change_line, cite_text, status_label
 
 WHATIF_OPEN_MAX = 4  # more what-ifs than this start folded: the table stays the first thing read
