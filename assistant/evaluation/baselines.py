@@ -75,9 +75,12 @@ class TutorialPipeline:
         self.documents = {d.doc_id: d for d in prepared.documents}
         self._corpus_version = prepared.corpus_version
         self.chunks = {c.chunk_id: c for c in split_documents(prepared.documents)}
-        self.store = Chroma(client=make_client(settings), collection_name=tutorial_collection(settings),
+        client = make_client(settings)
+        self.store = Chroma(client=client, collection_name=tutorial_collection(settings),
                             embedding_function=self.embedder,
                             collection_metadata={"model_id": self.embedder.model_id})
+        # LangChain's wrapper for the tutorial's search; Chroma's own client API for bookkeeping
+        self.collection = client.get_collection(tutorial_collection(settings))
         self.sync()
 
     @property
@@ -86,7 +89,7 @@ class TutorialPipeline:
 
     def sync(self) -> int:
         """Add chunks not yet in the collection, drop those gone from the corpus; returns how many were embedded."""
-        collection = self.store._collection
+        collection = self.collection
         if (collection.metadata or {}).get("model_id") != self.embedder.model_id:
             raise IndexMismatchError(f"The tutorial collection {collection.name!r} was built by another model "
                                      f"({collection.metadata}); delete it to rebuild.")
