@@ -278,3 +278,45 @@ def test_calibrate_threshold_overlapping_and_max_fpr() -> None:
 def test_calibrate_threshold_nan_without_both_classes() -> None:
     assert math.isnan(calibrate_threshold([], [0.1]).threshold)
     assert math.isnan(calibrate_threshold([0.9], []).tpr)
+
+
+# ---------------------------------------------------------------- the lead metric
+
+from assistant.evaluation.metrics import lead_correct, stated_polarity  # noqa: E402
+
+GOLD = [("regulations/a.zh.md", 5)]
+
+
+@pytest.mark.parametrize(("lead", "polarity"), [
+    ("Yes — a personal site must be filed. [1]", "yes"),
+    ("No — it cannot be filed. [1]", "no"),
+    ("华为云备案文档《X》：“不能直接备案，需要转入。” [1]", "no"),
+    ("Huawei Cloud ICP guide 《X》: “ICP备案成功后，还需履行公安联网备案义务。” [1]", ""),
+    ("It depends on the province — …", "depends"),
+])
+def test_stated_polarity_reads_the_verdict_or_the_start_of_the_quote(lead: str, polarity: str) -> None:
+    assert stated_polarity(lead) == polarity
+
+
+def test_a_lead_on_an_out_of_scope_question_is_wrong_and_no_lead_is_not_judged() -> None:
+    assert lead_correct(None, True, "faq", "x", [], []).score == 0.0
+    assert math.isnan(lead_correct(None, True, "", "", [], []).score)
+    assert math.isnan(lead_correct("Yes", False, "none", "The corpus has no direct answer", [], GOLD).score)
+
+
+def test_polarity_decides_when_both_state_one() -> None:
+    assert lead_correct("Yes", False, "note", "Yes — …", [], GOLD).score == 1.0
+    assert lead_correct("No", False, "note", "Yes — …", [], GOLD).score == 0.0
+
+
+def test_a_figure_must_be_the_gold_figure() -> None:
+    assert lead_correct("30 days", False, "note", "Within 30 days of opening. [1]", [], GOLD).score == 1.0
+    assert lead_correct("30 days", False, "note", "Within 60 days. [1]", [], GOLD).score == 0.0
+
+
+def test_otherwise_the_lead_must_rest_on_gold_or_state_a_key_fact() -> None:
+    on_gold = [("regulations/a.zh.md", 5)]
+    elsewhere = [("guides/b.md", None)]
+    assert lead_correct("File through your host", False, "faq", "…", on_gold, GOLD).score == 1.0
+    assert lead_correct("File through your host", False, "faq", "…", elsewhere, GOLD).score == 0.0
+    assert lead_correct("File through your host", False, "faq", "…", elsewhere, GOLD, fact_match=True).score == 1.0
