@@ -11,6 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from assistant.evaluation.gate import check_thresholds, load_thresholds, target_rows
 from assistant.evaluation.metrics import source_matches
@@ -205,15 +206,30 @@ def render_report(day: str, split: str, runs: Mapping[str, Sequence[ItemResult]]
     return "\n".join(lines)
 
 
+def regime_section(result: Mapping[str, Any]) -> str:
+    """The regime finder's scenario eval (``evals/scenarios``): fact extraction and obligation accuracy."""
+    facts, obligations, cites = result["fact_extraction"], result["obligations"], result["citations"]
+    lines = [f"## Regime finder (scenarios, {result['split']} split, {result['items']} items)", "",
+             "| measure | value |", "|---|---|",
+             f"| fact extraction accuracy | {fmt(facts.get('accuracy', math.nan))} |",
+             f"| obligation accuracy | {fmt(obligations.get('accuracy', math.nan))} |",
+             f"| rows with a valid citation | {cites['rows_with_valid_citations']}/{cites['rows']} |"]
+    if result.get("errors"):
+        lines += ["", "Errors:", *(f"- {e}" for e in result["errors"][:20])]
+    return "\n".join(lines)
+
+
 def write_report(out_dir: Path, day: str, split: str, runs: Mapping[str, Sequence[ItemResult]],
                  baselines: Mapping[str, Sequence[ItemResult] | None], *, seconds: Mapping[str, float],
-                 dataset: Path, thresholds_file: Path) -> Path:
+                 dataset: Path, thresholds_file: Path, regime: Mapping[str, Any] | None = None) -> Path:
     suffix = "" if split == "test" else f"__{split}"
     chart = write_chart({c: summarize(r) for c, r in runs.items()}, out_dir / f"{day}__chart{suffix}.png")
     limits = load_thresholds(thresholds_file)["metrics"] if thresholds_file.is_file() else None
     shown = dataset.name if dataset.is_absolute() else str(dataset)
     text = render_report(day, split, runs, baselines, seconds=seconds, dataset=shown, chart_name=chart.name,
                          limits=limits)
+    if regime is not None:
+        text += "\n\n" + regime_section(regime)
     path = out_dir / f"{day}__report{suffix}.md"
     path.write_text(text + "\n", encoding="utf-8")
     return path

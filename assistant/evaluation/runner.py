@@ -257,8 +257,11 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
         write_results(runs[config], path)
         print(f"{config}: {len(items)} items in {seconds[config]:.0f} s -> {path}")
     baselines = {c: read_baseline(BASELINE_DIR, c) for c in configs}
+    from assistant.evaluation.regime_eval import run_regime_eval
+
+    regime = run_regime_eval(EVALS_DIR / "scenarios" / "scenarios.jsonl", args.split, corpus_dirs=settings.corpus_dirs)
     report = write_report(out_dir, day, args.split, runs, baselines, seconds=seconds, dataset=dataset,
-                          thresholds_file=THRESHOLDS_FILE)
+                          thresholds_file=THRESHOLDS_FILE, regime=regime)
     print(f"report -> {report}")
     if getattr(args, "update_thresholds", False):
         print(update_thresholds([r for r in runs.get("full", []) if r.split == "test"], THRESHOLDS_FILE))
