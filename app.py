@@ -325,13 +325,12 @@ def build_app(settings: Settings, assistant: Any = None) -> gr.Blocks:
             value = data.value.get("text", "") if isinstance(data.value, dict) else str(data.value or "")
             yield from respond(value, msgs, st, lang, when, how)
 
-        question.submit(respond, [question, *ask_inputs], ask_outputs)
-        send.click(respond, [question, *ask_inputs], ask_outputs)
-        chatbot.example_select(picked, ask_inputs, ask_outputs)  # an example of the empty chat
-        chatbot.option_select(picked, ask_inputs, ask_outputs)  # a related question under the last answer
+        asking = [question.submit(respond, [question, *ask_inputs], ask_outputs),
+                  send.click(respond, [question, *ask_inputs], ask_outputs),
+                  chatbot.example_select(picked, ask_inputs, ask_outputs),  # an example of the empty chat
+                  chatbot.option_select(picked, ask_inputs, ask_outputs)]  # a related question under the last answer
 
-        if form is not None:
-            _wire_form(form, backend, names, streamed, ask_inputs, ask_outputs)
+        form_events = _wire_form(form, backend, names, streamed, ask_inputs, ask_outputs) if form is not None else []
 
         def rate_last(st: dict[str, Any], text: str, liked: bool, user_name: str | None) -> tuple[str, str]:
             last = st["last"]
@@ -362,15 +361,18 @@ def build_app(settings: Settings, assistant: Any = None) -> gr.Blocks:
 
         copy.click(None, [ticket], None, js=COPY_JS).then(copied, [ticket], None)
         cleared = [[], sources_html(None), "", _new_state(), ""]
+        # Starting over stops an answer still streaming in; its later chunks would fill the cleared chat again.
         new_chat.click(lambda: [*cleared, *(form.updates(None) if form else [])], None,
-                       [chatbot, sources, ticket, state, feedback_status, *(form.outputs if form else [])])
+                       [chatbot, sources, ticket, state, feedback_status, *(form.outputs if form else [])],
+                       cancels=[*asking, *form_events])
     return app
 
 
 def _wire_form(form: FactForm, backend: Backend, names: Mapping[str, str],
                streamed: Callable[[Iterator[tuple[Any, ...]]], Iterator[list[Any]]], inputs: list[Any],
-               outputs: list[Any]) -> None:
-    """Answering the follow-up or changing a fact asks the scenario on screen again with that fact set."""
+               outputs: list[Any]) -> list[Any]:
+    """Answering the follow-up or changing a fact asks the scenario on screen again with that fact set; returns
+    the events (so that starting over can cancel them)."""
 
     def recheck(fact: str, value: str, msgs: list[dict[str, Any]], st: dict[str, Any], lang: str, when: str,
                 how: str) -> Iterator[list[Any]]:
@@ -398,10 +400,8 @@ def _wire_form(form: FactForm, backend: Backend, names: Mapping[str, str],
             yield from recheck(fact, text, msgs, st, lang, when, how)
         return change
 
-    for i, button in enumerate(form.buttons):
-        button.click(follow_up(i), inputs, outputs)
-    for fact, dropdown in form.dropdowns.items():
-        dropdown.input(changed(fact), [dropdown, *inputs], outputs)
+    return [*(button.click(follow_up(i), inputs, outputs) for i, button in enumerate(form.buttons)),
+            *(dropdown.input(changed(fact), [dropdown, *inputs], outputs) for fact, dropdown in form.dropdowns.items())]
 
 
 def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860, *, assistant: Any = None,

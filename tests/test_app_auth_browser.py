@@ -129,7 +129,10 @@ def test_sign_in_ask_and_rate_as_a_named_user(index: Settings, page: Any) -> Non
         "return c.length > 0 && !c[c.length - 1].innerText.includes('Searching the corpus'); }",
         timeout=ANSWER_TIMEOUT_MS)
     assert page.locator('#chat [data-testid="bot"]').last.inner_text().strip()
-    page.wait_for_function("() => document.querySelector('#ticket-text textarea').value.length > 0",
+    feedback = page.get_by_role("button", name="Feedback and ticket text / 反馈与工单")  # closed at first
+    if feedback.get_attribute("aria-expanded") != "true":
+        feedback.click()
+    page.wait_for_function("() => document.querySelector('#ticket-text textarea')?.value.length > 0",
                            timeout=ANSWER_TIMEOUT_MS)  # the answer finished streaming
     page.locator("#like-btn").click()
     page.wait_for_function("() => document.querySelector('#feedback-status').innerText.includes('saved')",

@@ -243,7 +243,7 @@ def check_answer(page: Any, bot: Any, expected: Answer) -> None:
 def new_conversation(page: Any) -> None:
     """Start over and wait for the empty chat (its examples), so answers are counted from zero."""
     page.locator("#new-chat-btn").click()
-    page.wait_for_selector("#chat .example", timeout=10_000)
+    page.wait_for_selector("#chat .example", timeout=ANSWER_TIMEOUT_MS)
 
 
 def related_of(page: Any) -> list[str]:
@@ -270,9 +270,10 @@ def test_chat_answers_cites_rates_and_copies(served: Served, page: Any) -> None:
     bot = ask(page, follow, via="related")
     assert page.locator('#chat [data-testid="user"]').last.inner_text().strip() == follow
     expected = served.assistant.ask(follow, history=[ENGLISH], as_of=None, language=None, mode="extractive")
+    wait_for_sources(page, expected)
+    assert_lead_in_view(page)  # before check_answer clicks the last chip, which scrolls the chat down to it
     check_answer(page, bot, expected)
     page.locator("#sources").evaluate("panel => { panel.scrollTop = 0; }")
-    assert_lead_in_view(page)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "chat-laptop.png"))
 
@@ -303,12 +304,13 @@ def test_chat_answers_cites_rates_and_copies(served: Served, page: Any) -> None:
     page.locator("#ticket-text").scroll_into_view_if_needed()
     ask(page, CHINESE)
     assert_lead_in_view(page)
+    expected_zh = served.assistant.ask(CHINESE, history=None, as_of=None, language=None, mode="extractive")
+    wait_for_sources(page, expected_zh)  # streamed to the end
 
     # Chinese question, asked by clicking an example of a new, empty conversation.
     new_conversation(page)
     assert "ICP" in page.locator("#chat .placeholder-content").inner_text()
     bot = ask(page, CHINESE, via="example")
-    expected_zh = served.assistant.ask(CHINESE, history=None, as_of=None, language=None, mode="extractive")
     assert expected_zh.language == "zh"
     check_answer(page, bot, expected_zh)
     print(f"server listening after {served.seconds_to_listen:.1f}s; first answer after {seconds_to_first_answer:.1f}s")
@@ -400,7 +402,7 @@ def test_scenario_shows_the_table_and_a_changed_fact_re_checks_it(served: Served
     page.screenshot(path=str(ARTIFACTS / "chat-scenario-laptop.png"))
     corpus = str(served.assistant.corpus_version)
     open_accordion(page, "Feedback and ticket text / 反馈与工单")
-    page.wait_for_function("() => document.querySelector('#ticket-text textarea').value.includes('NOT NEEDED')",
+    page.wait_for_function("() => document.querySelector('#ticket-text textarea')?.value.includes('NOT NEEDED')",
                            timeout=10_000)
     ticket = page.locator("#ticket-text textarea").input_value()
     assert ticket == answer_text(changed, corpus)

@@ -59,7 +59,10 @@ def mutated_notes(draw: st.DrawFn) -> dict[str, Any]:
                 break
         else:
             key = path[-1]
-            if isinstance(parent, (dict, list)) and (key in parent if isinstance(parent, dict) else key < len(parent)):
+            # A replaced parent may have changed kind (a dict became a list): a key must fit the kind it meets.
+            present = (key in parent if isinstance(parent, dict)
+                       else isinstance(parent, list) and isinstance(key, int) and key < len(parent))
+            if present:
                 if draw(st.booleans()):
                     del parent[key]
                 else:
