@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from .citations import CitationBook, article_label, markers, quoted, source_label
 from .lead import Candidate, Judge, JudgeConfig, load_judges, question_shape
@@ -105,8 +106,8 @@ class Composer:
     def compose(self, question: str, lang: str, retrieval: Retrieval) -> Answer:
         history = retrieval.as_of is not None or retrieval.history_intent  # notes describe the law in force
         ranked = self.judge.rank(retrieval, question, notes=not history)
-        common = {"question": question, "language": lang, "retrieved": retrieval.routed, "ranked": retrieval.hits,
-                  "as_of": retrieval.as_of}
+        common: dict[str, Any] = {"question": question, "language": lang, "retrieved": retrieval.routed,
+                                  "ranked": retrieval.hits, "as_of": retrieval.as_of}
         best = ranked[0].score if ranked else 0.0
         if self.judge.out_of_scope(retrieval, ranked):
             return Answer(verdict=None, points=(ABSTAIN_TEXT[lang],), citations=(), abstained=True, **common)

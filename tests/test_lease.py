@@ -170,8 +170,11 @@ def test_lease_timings_are_checked(renew: float, expiry: float) -> None:
         Settings(lease_renew_s=renew, lease_expiry_s=expiry)
 
 
-def test_lease_timings_from_the_environment() -> None:
-    s = Settings.from_env({"ICP_LEASE_RENEW_S": "2", "ICP_LEASE_EXPIRY_S": "30"})
+def test_lease_timings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ICP_LEASE_RENEW_S", "2")
+    monkeypatch.setenv("ICP_LEASE_EXPIRY_S", "30")
+    s = Settings.from_env()
     assert (s.lease_renew_s, s.lease_expiry_s) == (2.0, 30.0)
+    monkeypatch.setenv("ICP_LEASE_EXPIRY_S", "soon")
     with pytest.raises(ConfigError, match="ICP_LEASE_EXPIRY_S"):
-        Settings.from_env({"ICP_LEASE_EXPIRY_S": "soon"})
+        Settings.from_env()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -180,9 +180,10 @@ def score_item(item: EvalItem, answer: Answer, markdown: str, config: str, ctx: 
     if item.should_abstain:
         return result
     gold = item.reference_context_ids
-    for level in ("doc", "article"):
+    levels: tuple[Literal["doc"], Literal["article"]] = ("doc", "article")
+    for level in levels:
         m[f"raw_{level}_hit@5"] = hit_at_k(answer.ranked, gold, 5, level).score
-    for level in ("doc", "article"):
+    for level in levels:
         m[f"{level}_hit@1"] = hit_at_k(answer.retrieved, gold, 1, level).score
         m[f"{level}_hit@5"] = hit_at_k(answer.retrieved, gold, 5, level).score
         m[f"{level}_mrr"] = reciprocal_rank(answer.retrieved, gold, level).score
