@@ -29,6 +29,7 @@ from typing import Any
 import gradio as gr
 
 from assistant.access import access_for, request_user
+from assistant.build import BuildRun, IndexBuildingError
 from assistant.chat_assets import APP_CSS, CHAT_HEIGHT, COPY_JS, PAGE_HEAD, PAGE_JS, SOURCES_CSS
 from assistant.chat_view import EMPTY_STATE, chat_blocks, example_messages, related_options, short_names
 from assistant.errors import (
@@ -61,19 +62,30 @@ THEME = gr.themes.Soft(font=["Noto Sans", "Noto Sans CJK SC", "system-ui", "sans
 
 
 class Backend:
-    """Creates the Assistant on first use, so a missing index is a message (and ``ingest`` fixes it live)."""
+    """Creates the Assistant on first use, so a missing index is a message (and ``ingest`` fixes it live).
 
-    def __init__(self, settings: Settings, assistant: Any = None) -> None:
+    With ``build`` (an index build running in this process), a question asked before any index exists gets the
+    build's progress instead of the "run ingest" hint.
+    """
+
+    def __init__(self, settings: Settings, assistant: Any = None, build: BuildRun | None = None) -> None:
         self._settings = settings
         self._assistant = assistant
         self._lock = threading.Lock()
+        self.build = build
 
     def get(self) -> Any:
         with self._lock:
             if self._assistant is None:
                 from assistant.assistant import Assistant
 
-                self._assistant = Assistant.from_settings(self._settings)
+                try:
+                    self._assistant = Assistant.from_settings(self._settings)
+                except IndexMissingError as exc:
+                    status = self.build.status() if self.build else None
+                    if status is None or status.state in ("done", "failed"):
+                        raise
+                    raise IndexBuildingError(status.banner(answering=False).lstrip("⏳ ")) from exc
             return self._assistant
 
     def corpus_version(self) -> str:
@@ -111,7 +123,8 @@ def error_message(exc: Exception) -> str:
     """Markdown for the chat: what went wrong and, for a missing index, the command that builds it."""
     # Library messages may quote commands in `backticks`: keep those as code.
     text = md_escape(str(exc) or type(exc).__name__).replace("\\`", "`")
-    if isinstance(exc, IndexMissingError) and "icp-assistant ingest" not in str(exc):
+    if isinstance(exc, IndexMissingError) and not isinstance(exc, IndexBuildingError) \
+            and "icp-assistant ingest" not in str(exc):
         text += f"\n\n{INGEST_HINT}"
     if not isinstance(exc, AssistantError):
         text = f"The assistant failed ({type(exc).__name__}: {text}). The app is still running: try again."
@@ -125,12 +138,19 @@ def _header(corpus: str) -> str:
 
 
 def _status(backend: Backend, store_problem: str) -> tuple[str, str]:
-    """Header and problem banner (Markdown), computed at every page load: a fresh ``ingest`` shows at once."""
+    """Header and problem banner (Markdown), computed at every page load (and every few seconds while an index
+    builds): a fresh ``ingest`` shows at once."""
     problems = [store_problem] if store_problem else []
+    build = backend.build.status() if backend.build else None
     try:
         backend.get()
+        answering = True
     except AssistantError as exc:
-        problems.insert(0, error_message(exc))
+        answering = False
+        if build is None or build.state in ("done", "failed"):
+            problems.insert(0, error_message(exc))
+    if build is not None and build.banner(answering=answering):
+        problems.insert(0, build.banner(answering=answering))
     return _header(backend.corpus_version()), "\n\n".join(problems)
 
 
@@ -256,9 +276,10 @@ def _dropdown_value(values: tuple[str, ...], multiple: bool) -> Any:
     return list(values) if multiple else (values[0] if values else None)
 
 
-def build_app(settings: Settings, assistant: Any = None) -> gr.Blocks:
-    """The chat UI. ``assistant`` defaults to ``Assistant.from_settings(settings)``, created on first use."""
-    backend = Backend(settings, assistant)
+def build_app(settings: Settings, assistant: Any = None, build: BuildRun | None = None) -> gr.Blocks:
+    """The chat UI. ``assistant`` defaults to ``Assistant.from_settings(settings)``, created on first use;
+    ``build``, an index build running beside it, is shown in the status banner until it is done."""
+    backend = Backend(settings, assistant, build)
     model, names = page_data(settings)
     store: FeedbackStore | None = None
     store_problem = ""
@@ -278,6 +299,14 @@ def build_app(settings: Settings, assistant: Any = None) -> gr.Blocks:
             return text, gr.Markdown(problems, visible=bool(problems))
 
         app.load(refresh_status, None, [header, banner])
+        if build is not None:  # the banner follows the build every 2 s, then the timer stops
+            timer = gr.Timer(2.0)
+
+            def follow_build() -> tuple[str, Any, Any]:
+                text, shown = refresh_status()
+                return text, shown, gr.Timer(active=build.status().state not in ("done", "failed"))
+
+            timer.tick(follow_build, None, [header, banner, timer])
         state = gr.State(_new_state())
         with gr.Row(equal_height=False, elem_id="main"):
             with gr.Column(scale=3, min_width=330, elem_id="chat-col"):
@@ -405,14 +434,16 @@ def _wire_form(form: FactForm, backend: Backend, names: Mapping[str, str],
 
 
 def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860, *, assistant: Any = None,
-           block: bool = True) -> gr.Blocks:
-    """Serve the app (no share link). ``block=False`` returns once the server listens (tests).
+           block: bool = True, build: bool | BuildRun = False) -> gr.Blocks:
+    """Serve the app (no share link). ``block=False`` returns once the server listens (tests). ``build``: bring
+    the index in line with the corpus in the background while the page is already up (``serve --build``).
 
     Off loopback it needs users (Gradio's login page) or ``trust_proxy_auth`` (user from a proxy header);
     without either it raises ``ConfigError`` before anything listens (``assistant.access``).
     """
     access = access_for(settings, host)
-    app = build_app(settings, assistant)
+    running = build if isinstance(build, BuildRun) else BuildRun(settings) if build else None
+    app = build_app(settings, assistant, running.start() if running and not running.started else running)
     app.queue(default_concurrency_limit=16)
     app.launch(server_name=host, server_port=port, share=False, prevent_thread_lock=not block, quiet=not block,
                footer_links=[], theme=THEME, css=APP_CSS, head=PAGE_HEAD, **access.launch_kwargs())

@@ -12,6 +12,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -89,7 +90,11 @@ class Assistant:
     @classmethod
     def from_settings(cls, settings: Settings, **configs: object) -> Assistant:
         embedder = make_embedder(settings)
-        index = IndexStore(settings, embedder).load()
+        # Cold start: the model loads in a thread while the index is read from Chroma (both ~2 s on 2 cores).
+        with ThreadPoolExecutor(1, thread_name_prefix="model") as pool:
+            warming = pool.submit(embedder.warm)
+            index = IndexStore(settings, embedder).load()
+            warming.result()
         return cls(settings, index, embedder, find_glossary(settings.corpus_dirs), **configs)  # type: ignore[arg-type]
 
     def _build(self, index: LoadedIndex) -> tuple[LoadedIndex, HybridRetriever, Composer]:

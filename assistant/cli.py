@@ -183,7 +183,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     access_for(settings, args.host)  # refuse an open non-loopback bind before the slow imports
     import app  # the top-level module, installed beside the package (py-modules in pyproject.toml)
 
-    app.launch(settings, host=args.host, port=args.port)
+    app.launch(settings, host=args.host, port=args.port, build=args.build)
     return 0
 
 
@@ -313,6 +313,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trust-proxy-auth", action="store_true",
                    help="behind an authenticating reverse proxy: take the user from its header (env ICP_TRUST_PROXY_AUTH)")
     p.add_argument("--proxy-user-header", metavar="NAME", help="default X-Forwarded-User (env ICP_PROXY_USER_HEADER)")
+    p.add_argument("--build", action="store_true",
+                   help="bring the index in line with the corpus in the background; the page shows its progress")
     p.set_defaults(func=cmd_serve)
     p = sub.add_parser("users", help="manage the users who may sign in to `serve`")
     p.add_argument("action", choices=("add",), help="add a user, or set a new password for an existing one")

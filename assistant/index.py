@@ -32,7 +32,6 @@ import chromadb
 import numpy as np
 from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import ChromaError
-from langchain_chroma import Chroma
 
 from .embeddings import Embedder
 from .errors import (
@@ -258,15 +257,17 @@ class IndexStore:
     def _write_generation(self, name: str, records: list[tuple[str, str, dict]], cached: dict[str, list[float]],
                           lease: IngestLease, progress: Callable[[int, int], None] | None) -> int:
         """Write every record into the new collection ``name`` (renewing the lease); returns how many were embedded."""
-        store = Chroma(client=self.client, collection_name=name, embedding_function=self.embedder,
-                       collection_metadata={"hnsw:space": "cosine", "model_id": self.embedder.model_id})
+        # Chroma's own client: no embedding function (ours computes the vectors; Chroma's default would download a
+        # model), the model id in the collection's metadata.
+        collection = self._call(lambda: self.client.get_or_create_collection(
+            name, embedding_function=None, metadata={"hnsw:space": "cosine", "model_id": self.embedder.model_id}))
         embedded = 0
         for start in range(0, len(records), BATCH):
             batch = records[start : start + BATCH]
             vectors = self._vectors(batch, cached)
             embedded += sum(1 for r in batch if r[0] not in cached)
-            store._collection.add(ids=[r[0] for r in batch], documents=[r[1] for r in batch],
-                                  metadatas=[r[2] for r in batch], embeddings=vectors)
+            collection.add(ids=[r[0] for r in batch], documents=[r[1] for r in batch],
+                           metadatas=[r[2] for r in batch], embeddings=vectors)
             lease.ensure_held()
             if progress:
                 progress(min(start + BATCH, len(records)), len(records))

@@ -1,0 +1,118 @@
+"""An index build running beside the chat (``serve --build``, what ``scripts/run`` does): the page comes up at
+once, shows the build's progress, and answers as soon as an index is there.
+
+The build is the ordinary ``ingest`` (same lease, same generation swap) in a background thread of the serving
+process. While it runs, an earlier index, if any, keeps answering (its citations are its own, so they stay
+valid); the new generation is picked up by ``Assistant.refresh`` when the pointer moves. Without an earlier
+index, questions get a message with the progress instead of an answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import AssistantError, IndexMissingError
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+Ingest = Callable[..., Any]  # assistant.ingest.ingest, or a wrapper of it in tests
+
+
+class IndexBuildingError(IndexMissingError):
+    """No index yet, but one is being built in this process: the message is the build's progress."""
+
+
+@dataclass(frozen=True)
+class BuildStatus:
+    state: str  # waiting | running | done | failed
+    done: int = 0
+    total: int = 0
+    elapsed_s: float = 0.0
+    message: str = ""
+
+    @property
+    def eta_s(self) -> float | None:
+        """Seconds left at the rate so far (None until a tenth of the chunks is through)."""
+        if self.state != "running" or not self.total or self.done < max(1, self.total // 10):
+            return None
+        return self.elapsed_s * (self.total - self.done) / self.done
+
+    def banner(self, *, answering: bool) -> str:
+        """Markdown for the page's status banner ('' once the build is done)."""
+        meanwhile = ("The previous index answers meanwhile." if answering
+                     else "Questions are answered as soon as it is ready.")
+        if self.state == "waiting":
+            return f"⏳ Preparing the index: reading the corpus ({self.message or 'starting'}). {meanwhile}"
+        if self.state == "running":
+            share = f" ({100 * self.done // self.total} %)" if self.total else ""
+            eta = f", about {math.ceil(self.eta_s)} s left" if self.eta_s is not None else ""
+            return f"⏳ Building the index: {self.done:,} of {self.total:,} chunks{share}{eta}. {meanwhile}"
+        if self.state == "failed":
+            return f"⚠️ The index build failed: {self.message}"
+        return ""
+
+
+class BuildRun:
+    """One ``ingest`` in a daemon thread, with its progress readable from any thread."""
+
+    def __init__(self, settings: Settings, ingest: Ingest | None = None) -> None:
+        if ingest is None:
+            from .ingest import ingest as run_ingest
+            ingest = run_ingest
+        self._settings = settings
+        self._ingest = ingest
+        self._lock = threading.Lock()
+        self._status = BuildStatus("waiting")
+        self._started = time.monotonic()
+        self._thread = threading.Thread(target=self._run, name="index-build", daemon=True)
+
+    def start(self) -> BuildRun:
+        self._thread.start()
+        return self
+
+    @property
+    def started(self) -> bool:
+        return self._thread.ident is not None
+
+    def status(self) -> BuildStatus:
+        with self._lock:
+            status = self._status
+        if status.state in ("waiting", "running"):
+            return BuildStatus(status.state, status.done, status.total, time.monotonic() - self._started,
+                               status.message)
+        return status
+
+    def wait(self, timeout: float | None = None) -> BuildStatus:
+        self._thread.join(timeout)
+        return self.status()
+
+    def _set(self, **changes: Any) -> None:
+        with self._lock:
+            current = self._status
+            self._status = BuildStatus(**{"state": current.state, "done": current.done, "total": current.total,
+                                          "elapsed_s": current.elapsed_s, "message": current.message, **changes})
+
+    def _progress(self, done: int, total: int) -> None:
+        with self._lock:
+            if self._status.state == "waiting":
+                self._started = time.monotonic()  # the rate counts embedding, not reading the corpus
+        self._set(state="running", done=done, total=total)
+
+    def _run(self) -> None:
+        try:
+            _, report = self._ingest(self._settings, progress=self._progress, wait_s=math.inf,
+                                     notify=lambda text: self._set(message=text))
+            log.info("index build done: %s chunks, %s embedded", report.chunks, report.embedded)
+            self._set(state="done", done=report.chunks, total=report.chunks, elapsed_s=time.monotonic() - self._started)
+        except AssistantError as exc:
+            self._set(state="failed", message=str(exc))
+        except Exception as exc:  # the page must say it, the server must stay up
+            log.exception("index build failed")
+            self._set(state="failed", message=f"{type(exc).__name__}: {exc}")
