@@ -10,6 +10,8 @@ sent -> answer complete, streaming included) per concurrency level.
     # start `icp-assistant serve` itself on a free port (settings from the environment, e.g. ICP_DATA_DIR),
     # sweep concurrency levels, and report the server's peak RSS
     .venv/bin/python benchmarks/load.py --start --sweep 1,2,4,8,16,32 --questions 10
+    # two app processes on one `chroma run` server (index built with --chroma-url first); clients alternate
+    CHROMA_HOST=127.0.0.1 CHROMA_PORT=8001 .venv/bin/python benchmarks/load.py --start 2 --clients 32
 
 Exit status 1 when any request failed or any answer differed from the single-user answer.
 """
@@ -94,7 +96,9 @@ class Level:
 
 
 
-def run_level(base: str, questions: list[str], reference: dict[str, Any], clients: int, per_client: int) -> Level:
+def run_level(bases: list[str], questions: list[str], reference: dict[str, Any], clients: int,
+              per_client: int) -> Level:
+    """``clients`` concurrent clients, client i on app ``bases[i % len(bases)]``."""
     level = Level(clients)
     lock = threading.Lock()
     start_gate = threading.Barrier(clients)
@@ -104,7 +108,7 @@ def run_level(base: str, questions: list[str], reference: dict[str, Any], client
         for k in range(per_client):
             question = questions[(index * per_client + k) % len(questions)]
             try:
-                answer, seconds = ask(base, question)
+                answer, seconds = ask(bases[index % len(bases)], question)
             except (OSError, RuntimeError, ValueError, urllib.error.URLError) as exc:
                 with lock:
                     level.errors.append(f"{type(exc).__name__}: {exc}")
@@ -158,47 +162,54 @@ def peak_rss_mb(pid: int) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     target = parser.add_mutually_exclusive_group(required=True)
-    target.add_argument("--url", help="base URL of a running app, e.g. http://127.0.0.1:7860")
-    target.add_argument("--start", action="store_true", help="start `icp-assistant serve` on a free port")
+    target.add_argument("--url", action="append", help="base URL of a running app, e.g. http://127.0.0.1:7860 "
+                        "(repeatable: clients alternate between the apps)")
+    target.add_argument("--start", nargs="?", type=int, const=1, metavar="N",
+                        help="start N `icp-assistant serve` processes on free ports (default 1)")
     parser.add_argument("--clients", type=int, default=32, help="concurrent clients (ignored with --sweep)")
     parser.add_argument("--sweep", help="comma-separated concurrency levels, e.g. 1,2,4,8,16,32")
     parser.add_argument("--questions", type=int, default=10, help="questions per client")
     parser.add_argument("--distinct", type=int, default=40, help="distinct eval questions used")
     args = parser.parse_args(argv)
-    if args.url and not args.url.startswith(("http://127.0.0.1", "http://localhost")):
+    if any(not url.startswith(("http://127.0.0.1", "http://localhost")) for url in args.url or []):
         parser.error("load tests only run against this machine (http://127.0.0.1:PORT)")
 
-    server = None
-    base = args.url.rstrip("/") if args.url else ""
-    if args.start:
-        port = free_port()
-        server = start_server(port)
-        base = f"http://127.0.0.1:{port}"
+    servers: list[subprocess.Popen[bytes]] = []
+    bases = [url.rstrip("/") for url in args.url or []]
     try:
+        for _ in range(args.start or 0):
+            port = free_port()
+            servers.append(start_server(port))
+            bases.append(f"http://127.0.0.1:{port}")
         questions = load_questions(args.distinct)
         started = time.perf_counter()
-        reference = {q: ask(base, q)[0] for q in questions}  # single user, one question at a time
+        reference = {q: ask(bases[0], q)[0] for q in questions}  # single user, one question at a time
+        for other in bases[1:]:  # every app must give the same answers
+            differing = [q for q in questions if ask(other, q)[0] != reference[q]]
+            if differing:
+                print(f"{other} answers {len(differing)} questions differently from {bases[0]}", file=sys.stderr)
         print(f"single-user pass: {len(questions)} questions in {time.perf_counter() - started:.1f} s", file=sys.stderr)
         levels = [int(x) for x in args.sweep.split(",")] if args.sweep else [args.clients]
         results = []
         for clients in levels:
-            level = run_level(base, questions, reference, clients, args.questions)
+            level = run_level(bases, questions, reference, clients, args.questions)
             results.append(level)
             print(f"{clients} clients done: {level.answered} answers, {len(level.errors)} errors", file=sys.stderr)
         print("| clients | answers | errors | differing answers | answers/s | p50 ms | p95 ms | max ms |")
         print("|---|---|---|---|---|---|---|---|")
         for level in results:
             print(level.row())
-        within = [lv.clients for lv in results if lv.p95() <= 1.0 and not lv.errors and not lv.mismatches]
-        print(f"\nlargest level with p95 <= 1 s and no errors: {max(within) if within else 'none'} concurrent clients")
-        if server is not None:
-            print(f"app process peak RSS: {peak_rss_mb(server.pid):.0f} MB")
+        within = [lv.clients for lv in results if lv.p95() <= 1.5 and not lv.errors and not lv.mismatches]
+        print(f"\nlargest level with p95 <= 1.5 s and no errors: {max(within) if within else 'none'} concurrent "
+              f"clients ({len(bases)} app process(es))")
+        for server in servers:
+            print(f"app process {server.pid} peak RSS: {peak_rss_mb(server.pid):.0f} MB")
         for level in results:
             for error in level.errors[:5]:
                 print(f"error ({level.clients} clients): {error}", file=sys.stderr)
         return 1 if any(lv.errors or lv.mismatches for lv in results) else 0
     finally:
-        if server is not None:
+        for server in servers:
             server.terminate()
             server.wait(timeout=30)
 

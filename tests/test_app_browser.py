@@ -272,10 +272,9 @@ def test_chat_answers_cites_rates_and_copies(served: Served, page: Any) -> None:
     expected = served.assistant.ask(follow, history=[ENGLISH], as_of=None, language=None, mode="extractive")
     wait_for_sources(page, expected)
     assert_lead_in_view(page)  # before check_answer clicks the last chip, which scrolls the chat down to it
-    check_answer(page, bot, expected)
-    page.locator("#sources").evaluate("panel => { panel.scrollTop = 0; }")
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "chat-laptop.png"))
+    page.screenshot(path=str(ARTIFACTS / "chat-laptop.png"))  # the answer as it arrives: its lead in view
+    check_answer(page, bot, expected)
 
     # Like with a comment: the record is in the SQLite store with question, citations and corpus version.
     corpus = str(served.assistant.corpus_version)

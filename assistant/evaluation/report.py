@@ -215,8 +215,16 @@ def regime_section(result: Mapping[str, Any]) -> str:
              f"| obligation accuracy | {fmt(obligations.get('accuracy', math.nan))} |",
              f"| rows with a valid citation | {cites['rows_with_valid_citations']}/{cites['rows']} |"]
     if result.get("errors"):
-        lines += ["", "Errors:", *(f"- {e}" for e in result["errors"][:20])]
+        lines += ["", "Misses (item, fact or obligation: expected → got):",
+                  *(f"- {e.get('id')} {e.get('kind')} `{e.get('name')}`: {_shown(e.get('expected'))} → {_shown(e.get('got'))}"
+                    if isinstance(e, Mapping) else f"- {e}" for e in result["errors"][:20])]
     return "\n".join(lines)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(str, value)) or "(not found)"
+    return str(value)
 
 
 def write_report(out_dir: Path, day: str, split: str, runs: Mapping[str, Sequence[ItemResult]],
