@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .errors import ConfigError
@@ -108,18 +108,13 @@ class Settings(BaseSettings):
             return tuple(Path(p) for p in value.split(os.pathsep) if p)
         return value
 
-    @field_validator("embedding")
+    @field_validator("embedding", "retrieval")
     @classmethod
-    def _known_embedding(cls, value: str) -> str:
-        if value not in EMBEDDING_BACKENDS:
-            raise ValueError(f"unknown embedding backend; expected one of {', '.join(EMBEDDING_BACKENDS)}")
-        return value
-
-    @field_validator("retrieval")
-    @classmethod
-    def _known_retrieval(cls, value: str) -> str:
-        if value not in RETRIEVAL_MODES:
-            raise ValueError(f"unknown retrieval mode; expected one of {', '.join(RETRIEVAL_MODES)}")
+    def _known_choice(cls, value: str, info: ValidationInfo) -> str:
+        choices = {"embedding": EMBEDDING_BACKENDS, "retrieval": RETRIEVAL_MODES}[str(info.field_name)]
+        if value not in choices:
+            raise ValueError(f"unknown {info.field_name} {'backend' if info.field_name == 'embedding' else 'mode'}; "
+                             f"expected one of {', '.join(choices)}")
         return value
 
     @model_validator(mode="after")
