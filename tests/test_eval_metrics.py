@@ -312,6 +312,8 @@ def test_polarity_decides_when_both_state_one() -> None:
 def test_a_figure_must_be_the_gold_figure() -> None:
     assert lead_correct("30 days", False, "note", "Within 30 days of opening. [1]", [], GOLD).score == 1.0
     assert lead_correct("30 days", False, "note", "Within 60 days. [1]", [], GOLD).score == 0.0
+    # citation markers are not figures: "[1][2][3]" does not state "3 working days"
+    assert lead_correct("3 working days", False, "note", "It takes a while. [1][2][3]", [], GOLD).score == 0.0
 
 
 def test_otherwise_the_lead_must_rest_on_gold_or_state_a_key_fact() -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from assistant.chunking import CN_BIG_UNITS, CN_DIGITS, CN_UNITS, chinese_number
-from assistant.text import citation_numbers
+from assistant.text import citation_numbers, strip_markers
 
 Level = Literal["doc", "article"]
 Ref = tuple[str, int | None]
@@ -437,7 +437,7 @@ def lead_correct(gold_verdict: str | None, should_abstain: bool, lead_from: str,
         return LeadScore(1.0, "polarity agrees") if stated == expected else LeadScore(0.0, f"says {stated}, gold {expected}")
     numbers = extract_numbers(gold_verdict or "")
     if numbers and not expected:
-        found = extract_numbers(lead_text)
+        found = extract_numbers(strip_markers(lead_text))  # "[1][2]" are citation markers, not figures
         return LeadScore(1.0, "figure given") if numbers & found else LeadScore(0.0, "figure missing")
     if on_gold:
         return LeadScore(1.0, "rests on a gold source")
