@@ -196,9 +196,3 @@ def _check_target(target: Path, fmt: str, protected: list[Path]) -> None:
         if resolved == guarded or resolved.is_relative_to(guarded):
             raise FeedbackError(f"Refusing to export feedback to {target}: it is inside {path} "
                                 "(a corpus directory or the feedback store itself). Choose another path.")
-
-
-def export_feedback(path: Path | str, fmt: str = "csv", *, settings: Settings) -> int:
-    """Export the feedback store of ``settings`` to ``path``; refuses targets inside the corpus dirs."""
-    store = FeedbackStore.from_settings(settings)
-    return store.export(path, fmt, forbidden=settings.corpus_dirs)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import FeedbackError
-from assistant.feedback import FEEDBACK_FILE, FeedbackStore, export_feedback
+from assistant.feedback import FEEDBACK_FILE, FeedbackStore
 from assistant.settings import Settings
 
 CITATIONS = [{"n": 1, "doc_id": "regulations/a.zh.md", "article_no": 5, "title": "互联网信息服务管理办法"}]
@@ -106,15 +106,16 @@ def test_export_refuses_unknown_format(tmp_path: Path) -> None:
         store.export(tmp_path / "out.xml", "xml")
 
 
-def test_export_feedback_uses_settings(tmp_path: Path) -> None:
+def test_export_refuses_a_target_inside_the_corpus(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     settings = Settings(corpus_dirs=(corpus,), data_dir=tmp_path / "data")
     add_two(FeedbackStore.from_settings(settings))
     assert (tmp_path / "data" / FEEDBACK_FILE).is_file()
-    assert export_feedback(tmp_path / "out.jsonl", "jsonl", settings=settings) == 2
+    store = FeedbackStore.from_settings(settings)
+    assert store.export(tmp_path / "out.jsonl", "jsonl", forbidden=settings.corpus_dirs) == 2  # as the CLI calls it
     with pytest.raises(FeedbackError, match="inside"):
-        export_feedback(corpus / "out.csv", settings=settings)
+        store.export(corpus / "out.csv", "csv", forbidden=settings.corpus_dirs)
 
 
 def test_unreadable_store_raises_feedback_error(tmp_path: Path) -> None:
