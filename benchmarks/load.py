@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -97,15 +98,19 @@ class Level:
 
 
 def run_level(bases: list[str], questions: list[str], reference: dict[str, Any], clients: int,
-              per_client: int) -> Level:
-    """``clients`` concurrent clients, client i on app ``bases[i % len(bases)]``."""
+              per_client: int, think_s: float = 0.0) -> Level:
+    """``clients`` concurrent clients, client i on app ``bases[i % len(bases)]``; each waits a random think time
+    (exponential, mean ``think_s``; 0 = none) before every question, as a person reading the last answer would."""
     level = Level(clients)
     lock = threading.Lock()
     start_gate = threading.Barrier(clients)
 
     def client(index: int) -> None:
+        rng = random.Random(index)
         start_gate.wait()
         for k in range(per_client):
+            if think_s:
+                time.sleep(rng.expovariate(1 / think_s))
             question = questions[(index * per_client + k) % len(questions)]
             try:
                 answer, seconds = ask(bases[index % len(bases)], question)
@@ -170,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sweep", help="comma-separated concurrency levels, e.g. 1,2,4,8,16,32")
     parser.add_argument("--questions", type=int, default=10, help="questions per client")
     parser.add_argument("--distinct", type=int, default=40, help="distinct eval questions used")
+    parser.add_argument("--think", type=float, default=0.0, metavar="SECONDS",
+                        help="mean think time before each question (exponential; default 0: back to back)")
     args = parser.parse_args(argv)
     if any(not url.startswith(("http://127.0.0.1", "http://localhost")) for url in args.url or []):
         parser.error("load tests only run against this machine (http://127.0.0.1:PORT)")
@@ -192,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         levels = [int(x) for x in args.sweep.split(",")] if args.sweep else [args.clients]
         results = []
         for clients in levels:
-            level = run_level(bases, questions, reference, clients, args.questions)
+            level = run_level(bases, questions, reference, clients, args.questions, args.think)
             results.append(level)
             print(f"{clients} clients done: {level.answered} answers, {len(level.errors)} errors", file=sys.stderr)
         print("| clients | answers | errors | differing answers | answers/s | p50 ms | p95 ms | max ms |")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -10,6 +11,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant.embeddings import make_embedder
@@ -128,3 +130,30 @@ def test_killed_ingest_leaves_the_previous_index_answering(settings: Settings) -
     assert after.chunks == first.chunks
     store = IndexStore(settings, make_embedder(settings))
     assert [n for n in store._collections()] == [store.active().collection]  # type: ignore[union-attr]
+
+
+def test_a_snapshot_of_the_generation_is_read_instead_of_chroma_and_a_bad_one_is_replaced(tmp_path: Path) -> None:
+    """The second load reads the snapshot the first one wrote (same chunks, same vectors); a damaged snapshot is
+    ignored and rewritten; a new generation replaces the old one's snapshot."""
+    from tests.fixtures import build_small_index
+
+    settings = build_small_index(tmp_path)
+    store = IndexStore(settings, make_embedder(settings))
+    first = store.load()
+    folder = settings.data_dir / "snapshots"
+    files = sorted(p.name for p in folder.iterdir())
+    assert files == [f"{first.info.collection}.json", f"{first.info.collection}.npy"]
+    again = IndexStore(settings, make_embedder(settings)).load()
+    assert [c.chunk_id for c in again.chunks] == [c.chunk_id for c in first.chunks]
+    assert again.chunks == first.chunks and again.documents == first.documents
+    assert np.array_equal(again.embeddings, first.embeddings)
+
+    (folder / f"{first.info.collection}.json").write_text("{not json", encoding="utf-8")
+    repaired = IndexStore(settings, make_embedder(settings)).load()
+    assert repaired.chunks == first.chunks
+    assert json.loads((folder / f"{first.info.collection}.json").read_text(encoding="utf-8"))["ids"]
+
+    ingest(settings, rebuild=True)
+    newer = IndexStore(settings, make_embedder(settings)).load()
+    assert newer.info.collection != first.info.collection
+    assert sorted(p.name for p in folder.iterdir()) == [f"{newer.info.collection}.json", f"{newer.info.collection}.npy"]
