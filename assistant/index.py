@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import re
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -365,7 +366,7 @@ class IndexStore:
                                               key=lambda r: (r[2]["doc_id"], r[2]["position"])):
             chunks.append(chunk_from_metadata(cid, text, meta))
             vectors.append(vector)
-            tokens.append(meta["tokens"].split(" ") if meta["tokens"] else [])
+            tokens.append([sys.intern(t) for t in meta["tokens"].split(" ")] if meta["tokens"] else [])  # one str per distinct word
             if "document" in meta:
                 documents[meta["doc_id"]] = document_from_json(meta["document"])
         return LoadedIndex(info=info, chunks=chunks, documents=documents, tokens=tokens,
