@@ -28,8 +28,8 @@ BATCH = 32
 class Embedder(Embeddings):
     """A LangChain ``Embeddings`` with an identity: ``model_id`` is stored in the index.
 
-    The model loads on first use or on ``warm()`` (once, thread-safe), so a cold start can load it in a thread
-    while the index is read from Chroma (``Assistant.from_settings``); ``model_id`` needs no model.
+    The model loads on first use or on ``warm()`` (once, thread-safe): checking an index's model id, or a
+    command that never embeds, does not pay for loading it.
     """
 
     def __init__(self, model_id: str, dim: int,

@@ -43,11 +43,6 @@ def _jieba_ready() -> bool:
     return True
 
 
-def warm_tokenizer() -> None:
-    """Load jieba's dictionary now (about 0.5 s), e.g. in a thread while the index loads."""
-    _jieba_ready()
-
-
 def content_words(text: str) -> list[str]:
     """The words a question is about, each once: jieba's accurate mode (no overlapping sub-words) for
     Chinese, possessives stripped in English, stop words dropped."""
