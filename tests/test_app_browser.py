@@ -3,7 +3,9 @@
 Debian's Chromium (``apt-get install chromium fonts-noto-cjk``) through Playwright's Python package; never
 ``playwright install``. Checked at a laptop size (1400×1000) and a phone size (390×844): the start of each new
 answer is in view, sources are one chip each, related questions and the scenario's fact form work. Screenshots
-land in ``test-artifacts/``: ``chat-laptop.png``, ``chat-phone.png`` and ``chat-scenario-laptop.png``.
+land in ``test-artifacts/``: ``chat-laptop.png`` and ``chat-phone.png`` (an answer as it arrives),
+``chat-laptop-end.png`` and ``chat-phone-end.png`` (the same answer read to its end: chips and related
+questions) and ``chat-scenario-laptop.png``.
 """
 
 from __future__ import annotations
@@ -250,6 +252,25 @@ def related_of(page: Any) -> list[str]:
     return [b.inner_text().strip() for b in page.locator("#chat .options button").all()]
 
 
+def show_related(page: Any, screenshot: str) -> None:
+    """Scroll to the end of the newest answer as a reader would: its related questions are there, clickable."""
+    related = page.locator("#chat .options button")
+    assert 2 <= related.count() <= 4
+    log = page.locator("#chat [role=log]").bounding_box()
+    assert log is not None
+    page.mouse.move(log["x"] + log["width"] / 2, log["y"] + log["height"] / 2)
+    viewport = page.viewport_size
+    for _ in range(30):  # the wheel, as a reader scrolls (it also ends the keep-the-start-in-view pin)
+        box = related.last.bounding_box()
+        if box is not None and 0 <= box["y"] and box["y"] + box["height"] <= min(viewport["height"], log["y"] + log["height"]):
+            break
+        page.mouse.wheel(0, 200)
+        page.wait_for_timeout(100)
+    box = related.last.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= viewport["height"], box
+    page.screenshot(path=str(ARTIFACTS / screenshot))
+
+
 def open_accordion(page: Any, label: str) -> None:
     header = page.get_by_role("button", name=label)
     if header.get_attribute("aria-expanded") != "true":
@@ -275,6 +296,7 @@ def test_chat_answers_cites_rates_and_copies(served: Served, page: Any) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "chat-laptop.png"))  # the answer as it arrives: its lead in view
     check_answer(page, bot, expected)
+    show_related(page, "chat-laptop-end.png")  # read to the end: the chips, then the related questions
 
     # Like with a comment: the record is in the SQLite store with question, citations and corpus version.
     corpus = str(served.assistant.corpus_version)
@@ -352,6 +374,7 @@ def test_phone_shows_the_chat_first_and_the_start_of_each_answer(served: Served,
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "chat-phone.png"))
+    show_related(page, "chat-phone-end.png")
 
     # A chip scrolls the page down to its entry.
     first = bot.locator("a.icp-chip").first
