@@ -40,7 +40,7 @@ RETRIEVAL_METRICS = ("doc_hit@1", "doc_hit@5", "doc_mrr", "article_hit@1", "arti
                      "raw_doc_hit@5", "raw_article_hit@5")
 CITATION_METRICS = ("citation_precision_doc", "citation_recall_doc", "citation_precision_article",
                     "citation_recall_article")
-STORED_HITS = 20
+STORED_HITS = 10  # for people reading a result; no metric or diff reads them (20 made each baseline ~2 MB)
 ITEM_METRICS = (*RETRIEVAL_METRICS, *CITATION_METRICS, "citation_valid", "key_fact_coverage", "lead")
 
 def split_sentences(text: str) -> list[str]:
