@@ -78,7 +78,7 @@ def test_a_failed_build_is_said_in_the_banner(tmp_path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_the_page_shows_the_build_and_then_answers(tmp_path: Path) -> None:
-    from tests.test_app_browser import ANSWER_TIMEOUT_MS, CHROMIUM, CHROMIUM_ARGS, _free_port
+    from tests.test_app_browser import ANSWER_TIMEOUT_MS, CHROMIUM, CHROMIUM_ARGS, _free_port, ask
 
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} missing: apt-get install -y chromium fonts-noto-cjk")
@@ -100,20 +100,10 @@ def test_the_page_shows_the_build_and_then_answers(tmp_path: Path) -> None:
             banner.get_by_text("Building the index", exact=False).wait_for(timeout=ANSWER_TIMEOUT_MS)
             seconds_to_page = time.perf_counter() - started
             assert "100 of 1,000 chunks" in banner.inner_text()
-            page.locator("#question textarea").fill(QUESTION)
-            page.locator("#question textarea").press("Enter")
-            page.wait_for_function(
-                "() => { const b = document.querySelectorAll('#chat [data-testid=\"bot\"]');"
-                " return b.length > 0 && b[b.length - 1].innerText.includes('Building the index'); }",
-                timeout=ANSWER_TIMEOUT_MS)
+            assert "Building the index" in ask(page, QUESTION).inner_text()  # the progress, not an answer
             gate.set()
             banner.wait_for(state="hidden", timeout=ANSWER_TIMEOUT_MS)  # the timer saw the build end
-            page.locator("#question textarea").fill(QUESTION)
-            page.locator("#question textarea").press("Enter")
-            page.wait_for_function(
-                "() => { const b = document.querySelectorAll('#chat [data-testid=\"bot\"]');"
-                " return b.length > 1 && b[b.length - 1].querySelector('a.icp-chip') !== null; }",
-                timeout=ANSWER_TIMEOUT_MS)
+            ask(page, QUESTION).locator("a.icp-chip").first.wait_for(timeout=ANSWER_TIMEOUT_MS)  # a cited answer
             browser.close()
         print(f"page with build progress after {seconds_to_page:.1f}s")
     finally:
