@@ -83,7 +83,7 @@ class Backend:
                     self._assistant = Assistant.from_settings(self._settings)
                 except IndexMissingError as exc:
                     status = self.build.status() if self.build else None
-                    if status is None or status.state in ("done", "failed"):
+                    if status is None or status.finished:
                         raise
                     raise IndexBuildingError(status.banner(answering=False).lstrip("⏳ ")) from exc
             return self._assistant
@@ -147,10 +147,11 @@ def _status(backend: Backend, store_problem: str) -> tuple[str, str]:
         answering = True
     except AssistantError as exc:
         answering = False
-        if build is None or build.state in ("done", "failed"):
+        if build is None or build.finished:
             problems.insert(0, error_message(exc))
-    if build is not None and build.banner(answering=answering):
-        problems.insert(0, build.banner(answering=answering))
+    progress = build.banner(answering=answering) if build is not None else ""
+    if progress:
+        problems.insert(0, progress)
     return _header(backend.corpus_version()), "\n\n".join(problems)
 
 
@@ -306,7 +307,7 @@ def build_app(settings: Settings, assistant: Any = None, build: BuildRun | None 
 
             def follow_build() -> tuple[str, Any, Any]:
                 text, shown = refresh_status()
-                return text, shown, gr.Timer(active=build.status().state not in ("done", "failed"))
+                return text, shown, gr.Timer(active=not build.status().finished)
 
             timer.tick(follow_build, None, [header, banner, timer])
         state = gr.State(_new_state())
@@ -445,7 +446,9 @@ def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860, *, ass
     """
     access = access_for(settings, host)
     running = build if isinstance(build, BuildRun) else BuildRun(settings) if build else None
-    app = build_app(settings, assistant, running.start() if running and not running.started else running)
+    if running is not None and not running.started:
+        running.start()
+    app = build_app(settings, assistant, running)
     app.queue(default_concurrency_limit=16)
     app.launch(server_name=host, server_port=port, share=False, prevent_thread_lock=not block, quiet=not block,
                footer_links=[], theme=THEME, css=APP_CSS, head=PAGE_HEAD, **access.launch_kwargs())

@@ -38,6 +38,10 @@ class BuildStatus:
     message: str = ""
 
     @property
+    def finished(self) -> bool:
+        return self.state in ("done", "failed")
+
+    @property
     def eta_s(self) -> float | None:
         """Seconds left at the rate so far (None until a tenth of the chunks is through)."""
         if self.state != "running" or not self.total or self.done < max(1, self.total // 10):
@@ -84,7 +88,7 @@ class BuildRun:
     def status(self) -> BuildStatus:
         with self._lock:
             status = self._status
-        if status.state in ("waiting", "running"):
+        if not status.finished:
             return BuildStatus(status.state, status.done, status.total, time.monotonic() - self._started,
                                status.message)
         return status

