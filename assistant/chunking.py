@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from .models import Chunk, Document, Kind
-from .text import HEADING, article_label, detect_language, sentences
+from .text import HEADING, article_label, detect_language, sentences, statements
 
 # multilingual-e5-small reads 512 tokens; Chinese runs ~1 token per character, so stay well below.
 MAX_ARTICLE_CHARS = 450
@@ -294,7 +294,7 @@ def _section_pieces(doc: Document, limit: int) -> Iterator[dict]:
         for part, piece in enumerate(pieces):
             clean = "\n".join(line for line in piece.splitlines() if not SOURCE_LINE.match(line))
             yield {"text": piece, "title_path": title_path, "part": part, "language": lang,
-                   "facets": (facets if part == 0 else []) + [("sentence", s) for s in sentences(clean)
+                   "facets": (facets if part == 0 else []) + [("sentence", s) for s in statements(clean)
                                                                if s in piece]}
 
 

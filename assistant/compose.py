@@ -25,7 +25,7 @@ from .lead import Candidate, Judge, JudgeConfig, load_judges, question_shape
 from .lexical import tokenize
 from .models import PRIMARY_KINDS, Answer, Chunk, Citation, Hit, NoteStatement
 from .retrieval import HybridRetriever, Retrieval
-from .text import citation_numbers, sentences
+from .text import citation_numbers, statements
 
 ABSTAIN_TEXT = {
     "en": ("I can't answer that from my sources: the corpus does not cover this question. I cover China's internet "
@@ -76,8 +76,8 @@ def strip_polarity(verdict: str) -> str:
 
 
 def best_sentence(text: str, query_tokens: set[str]) -> str:
-    """The sentence of ``text`` sharing most words with the query (verbatim, so it can be quoted)."""
-    found = sentences(text)
+    """The statement of ``text`` sharing most words with the query (verbatim, so it can be quoted)."""
+    found = statements(text)
     if not found:
         return text.strip()
     return max(found, key=lambda s: (len(query_tokens & set(tokenize(s))), -found.index(s)))
@@ -87,7 +87,7 @@ def answer_excerpt(text: str, limit: int) -> str:
     """The start of the answer under a guide heading (from its "处理办法" part when it has one): whole
     sentences up to ``limit`` characters, verbatim."""
     m = ANSWER_HEADING.search(text)
-    found = sentences(text[m.start():] if m else text)
+    found = statements(text[m.start():] if m else text)
     picked: list[str] = []
     for sentence in found:
         if picked and sum(map(len, picked)) + len(sentence) > limit:

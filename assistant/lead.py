@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from .chunking import is_question
-from .models import Hit, Kind, NoteStatement, Status
+from .models import Document, Hit, Kind, NoteStatement, Status
 from .retrieval import Retrieval, statement_of
 
 JUDGE_FILE = Path(__file__).with_name("judge.json")
@@ -50,8 +50,19 @@ FIGURES = {
     "count": (re.compile(r"how many (?!days|hours|weeks|months|years)|几个|几次|多少个|多少次|最多", re.IGNORECASE),
               re.compile(r"\d+|[一二三四五六七八九十两]+(?:个|次|家|项)")),
 }
+# A question about doing something ("how do we change ...", "要交什么") is answered by a procedure, which the
+# provider guides describe and the notes (statements of rules) do not.
+PROCEDURE = re.compile(r"\bhow (?:do|does|can|could|should|would|to)\b|\bwhat (?:do|should|can) (?:i|we)\b|\bwhat (?:is|are) the "
+                       r"(?:steps|process|procedure)|\bsteps?\b|\bprocedure\b|怎么|如何|怎样|流程|步骤|操作|要交什么|需要交|提交什么",
+                       re.IGNORECASE)
+# How questions name a provider: the key of ``citations.PROVIDERS`` a guide's provider line contains, and the
+# names people write (Alibaba Cloud has no guide in the corpus: naming it still says the question is about a
+# provider's process, so guides of the others are "another provider's").
+PROVIDER_NAMES = {"huawei": ("huawei", "华为"), "tencent": ("tencent", "腾讯"), "jd cloud": ("jd cloud", "jdcloud", "京东"),
+                  "cloudflare": ("cloudflare",), "aliyun": ("aliyun", "alibaba cloud", "阿里云")}
 FEATURES = ("bias", "q_z", "q_cos", "q_cov", "q_rev", "no_q", "s_z", "s_cos", "s_cov", "s_rev", "no_s", "unit_cov", "missing",
-            "unknown", "lex", "lex_top", "note", "faq", "section", "status_unknown", "figure_missing", "first", "rank")
+            "unknown", "lex", "lex_top", "note", "faq", "section", "status_unknown", "figure_missing", "first", "rank",
+            "q_gap", "s_gap", "procedure_note", "procedure_guide", "provider_same", "provider_other")
 GUIDE_KINDS = (Kind.PROVIDER_GUIDE, Kind.BLOG)
 
 
@@ -61,11 +72,21 @@ class Shape:
 
     yes_no: bool
     figure: str | None  # "duration" | "money" | "share" | "count" | None
+    procedure: bool = False  # asks how to do something
+    providers: frozenset[str] = frozenset()  # the providers it names (keys of ``PROVIDER_NAMES``)
 
 
 def question_shape(question: str) -> Shape:
     figure = next((name for name, (asks, _) in FIGURES.items() if asks.search(question)), None)
-    return Shape(yes_no=bool(YES_NO.search(question.strip())), figure=figure)
+    lowered = question.lower()
+    providers = frozenset(key for key, names in PROVIDER_NAMES.items() if any(n in lowered for n in names))
+    return Shape(yes_no=bool(YES_NO.search(question.strip())), figure=figure,
+                 procedure=bool(PROCEDURE.search(question)), providers=providers)
+
+
+def provider_key(doc: Document) -> str:
+    issuer = (doc.issuer or doc.extra.get("provider", "")).lower()
+    return next((key for key in PROVIDER_NAMES if key in issuer), "")
 
 
 def has_figure(text: str, figure: str) -> bool:
@@ -118,6 +139,9 @@ class Judge:
         history questions: the notes describe the law in force)."""
         shape = question_shape(question)
         top_lexical = max((h.lexical_score or 0.0 for h in retrieval.hits), default=0.0) or 1.0
+        window = retrieval.hits[: self.config.window]
+        best = (max((h.question.score for h in window if h.question), default=0.0),
+                max((h.sentence.score for h in window if h.sentence), default=0.0))
         out = []
         for rank, hit in enumerate(retrieval.hits[: self.config.window]):
             statement = statement_of(hit)
@@ -126,7 +150,8 @@ class Judge:
             if outdated(hit, history=not notes):
                 continue  # a text that no longer states the law never answers (it may be cited beside one that does)
             kind = unit_kind(hit, statement)
-            x = features(hit, kind, statement, shape, rank, retrieval.unknown_share, (hit.lexical_score or 0.0) / top_lexical)
+            x = features(hit, kind, statement, shape, rank, retrieval.unknown_share, (hit.lexical_score or 0.0) / top_lexical,
+                         best)
             score = 1.0 / (1.0 + math.exp(-float(np.clip(self._weights @ np.asarray(x), -30, 30))))
             out.append(Candidate(hit=hit, kind=kind, score=score, statement=statement, features=x))
         return sorted(out, key=lambda c: c.score, reverse=True)
@@ -158,9 +183,12 @@ def outdated(hit: Hit, *, history: bool) -> bool:
 
 
 def features(hit: Hit, kind: str, statement: NoteStatement | None, shape: Shape, rank: int,
-             unknown_share: float, lexical: float) -> tuple[float, ...]:
-    """The judge's inputs for one unit, in the order of ``FEATURES``."""
+             unknown_share: float, lexical: float, best: tuple[float, float] = (0.0, 0.0)) -> tuple[float, ...]:
+    """The judge's inputs for one unit, in the order of ``FEATURES``. ``best``: the highest question and
+    sentence cosines among the judged hits (how far this unit is behind the closest one)."""
     q, s = hit.question, (hit.sentence if kind != "note" else None)
+    guide = kind in ("faq", "section")
+    provider = provider_key(hit.document) if guide else ""
     figure_missing = bool(shape.figure) and not has_figure(_answer_text(hit, statement), shape.figure or "")
     values = {
         "bias": 1.0,
@@ -174,6 +202,11 @@ def features(hit: Hit, kind: str, statement: NoteStatement | None, shape: Shape,
         "status_unknown": float(kind == "article" and hit.document.status == Status.UNKNOWN),
         "note": float(kind == "note"), "faq": float(kind == "faq"), "section": float(kind == "section"),
         "figure_missing": float(figure_missing), "first": float(rank == 0), "rank": 1.0 / (1.0 + rank),
+        "q_gap": (q.score - best[0]) if q else 0.0, "s_gap": (s.score - best[1]) if s else 0.0,
+        "procedure_note": float(shape.procedure and kind == "note"),
+        "procedure_guide": float(shape.procedure and guide),
+        "provider_same": float(guide and provider in shape.providers),
+        "provider_other": float(guide and bool(shape.providers) and provider not in shape.providers),
     }
     return tuple(values[name] for name in FEATURES)
 

@@ -68,3 +68,9 @@ def sentences(text: str, *, min_chars: int = MIN_SENTENCE, verbatim: bool = True
             if len(piece) >= min_chars and (not verbatim or piece in text):
                 out.append(piece)
     return out
+
+
+def statements(text: str) -> list[str]:
+    """The sentences of ``text`` that are not questions: what can be quoted as an answer (a guide's list of
+    "typical user queries" repeats the question that was asked, and answers nothing)."""
+    return [s for s in sentences(text) if not s.rstrip("*_ \"”").endswith(("?", "？"))]

@@ -12,9 +12,10 @@ from dataclasses import replace
 import pytest
 
 from assistant.assistant import Assistant
-from assistant.compose import ABSTAIN_TEXT, NO_DIRECT_TEXT, Composer, ComposerConfig, answer_excerpt, strip_polarity
-from assistant.lead import JudgeConfig, question_shape
-from assistant.models import PRIMARY_KINDS, Answer, Kind
+from assistant.compose import (ABSTAIN_TEXT, NO_DIRECT_TEXT, Composer, ComposerConfig, answer_excerpt, best_sentence,
+                               strip_polarity)
+from assistant.lead import FEATURES, JudgeConfig, features, question_shape
+from assistant.models import PRIMARY_KINDS, Answer, Hit, Kind
 from assistant.text import citation_numbers
 
 NOTE_FIRST = {"bias": -4.0, "q_cos": 6.0, "note": 3.0}  # a matching note paraphrase dominates
@@ -140,6 +141,37 @@ def test_related_questions_are_in_the_users_language_and_not_the_question(small_
 def test_question_shape(question: str, yes_no: bool, figure: str | None) -> None:
     shape = question_shape(question)
     assert (shape.yes_no, shape.figure) == (yes_no, figure)
+
+
+@pytest.mark.parametrize(("question", "procedure", "providers"), [
+    ("How do we change the person in charge on our Huawei Cloud filing?", True, {"huawei"}),
+    ("主体负责人换人了，备案要怎么改，需要交什么？", True, set()),
+    ("we moved from Aliyun to 腾讯云, is our beian number still valid?", False, {"aliyun", "tencent"}),
+    ("Can a WFOE hold an ICP licence?", False, set()),
+])
+def test_question_shape_reads_procedures_and_named_providers(question: str, procedure: bool, providers: set[str]) -> None:
+    shape = question_shape(question)
+    assert (shape.procedure, set(shape.providers)) == (procedure, providers)
+
+
+def test_a_guide_of_the_provider_named_in_the_question_is_marked_as_such(small_assistant: Assistant) -> None:
+    index = small_assistant.index
+    chunk = next(c for c in index.chunks if "tencentcloud" in c.doc_id and not c.facet)
+    hit = Hit(chunk=chunk, document=index.documents[chunk.doc_id], score=1.0)
+    for question, same, other in [("On Tencent Cloud, which sites need ICP filing?", 1.0, 0.0),
+                                  ("我们在华为云，哪些网站要备案？", 0.0, 1.0),
+                                  ("Which sites need ICP filing?", 0.0, 0.0)]:
+        named = dict(zip(FEATURES, features(hit, "section", None, question_shape(question), 0, 0.0, 0.0), strict=True))
+        assert (named["provider_same"], named["provider_other"]) == (same, other), question
+    article = next(c for c in index.chunks if c.article_no is not None and not c.facet)
+    law = Hit(chunk=article, document=index.documents[article.doc_id], score=1.0)
+    named = dict(zip(FEATURES, features(law, "article", None, question_shape("On Tencent Cloud?"), 0, 0.0, 0.0), strict=True))
+    assert (named["provider_same"], named["provider_other"]) == (0.0, 0.0)  # a law is nobody's provider page
+
+
+def test_a_question_in_a_guide_is_never_quoted_as_its_answer() -> None:
+    text = "Typical user queries:\n- 取消阿里云一侧的接入会影响华为云吗？\n- 只要域名在华为云仍有接入备案，取消阿里云一侧的接入不影响华为云的使用。"
+    assert best_sentence(text, {"取消", "阿里云", "接入", "影响", "华为云"}).startswith("只要域名")
 
 
 def test_a_faq_excerpt_starts_at_its_answer_part_and_is_verbatim() -> None:

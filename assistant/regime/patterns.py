@@ -40,11 +40,20 @@ HK_EN = r"hong\s*kong|HK|macao|macau|taiwan"
 ABROAD_EN = (r"outside(?:\s+of)?(?:\s+mainland)?\s+china|overseas|abroad|offshore|singapore|japan|tokyo|korea|seoul|"
              r"(?-i:US|USA|U\.S\.|UK|EU)|the\s+(?-i:US|USA|UK|EU)|united\s+states|america|europe|germany|frankfurt|"
              r"london|ireland|virginia|oregon|california|ohio|canada|australia|sydney|india|the\s+netherlands|amsterdam|"
-             r"france|paris|silicon\s+valley")
+             r"france|paris|silicon\s+valley|los\s+angeles|(?-i:LA)|new\s+york|seattle|san\s+francisco|dallas|chicago|"
+             r"hetzner|vultr|digitalocean|linode")
 VENDOR_EN = r"(?:AWS|amazon\s+web\s+services|azure|GCP|google\s+cloud|alibaba\s+cloud|aliyun|tencent\s+cloud|huawei\s+cloud)"
 HOST_EN = (r"host(?:ed|ing|s)?|servers?|deploy(?:ed|ing)?|data\s*cent(?:er|re)s?|cloud|VPS|instances?|region|"
            r"runs?\s+on|running\s+on|backend|located")
-PLACE_FIRST_EN = r"(?:[\s-]+based)?[\s-]+(?:servers?|hosting|host|VPS|data\s*cent(?:er|re)s?|region|nodes?|cloud)"
+# not "nodes": "a CDN with mainland China nodes" says where the CDN serves from, not where the servers are
+PLACE_FIRST_EN = r"(?:[\s-]+based)?[\s-]+(?:servers?|hosting|host|VPS|data\s*cent(?:er|re)s?|region|cloud)"
+# Cloud region codes name the place outright ("AWS us-east-1", "Aliyun cn-shanghai", "ap-guangzhou").
+REGION_HK = r"(?<![\w-])(?:cn|ap)-hongkong(?:-\d)?(?![\w-])"
+REGION_MAINLAND = (r"(?<![\w-])(?:cn-(?:hangzhou|shanghai|beijing|shenzhen|qingdao|zhangjiakou|huhehaote|wulanchabu|chengdu|"
+                   r"guangzhou|heyuan|nanjing|fuzhou|wuhan|north-\d|northwest-\d|east-\d|south-\d|southwest-\d)|"
+                   r"ap-(?:beijing|shanghai|guangzhou|chengdu|chongqing|nanjing))(?:-[\w]+)?(?![\w-])")
+REGION_ABROAD = (r"(?<![\w-])(?:us|eu|ap|sa|ca|me|af|il|mx)-(?:east|west|central|north|south|northeast|southeast|"
+                 r"singapore|tokyo|seoul|mumbai|bangkok|jakarta|frankfurt|siliconvalley|virginia|toronto)(?:-\d+)?(?![\w-])")
 MAINLAND_ZH = r"国内|境内|中国大陆|大陆|内地|北京|上海|深圳|广州|杭州|成都|南京|武汉|天津|重庆|青岛|张家口|贵州|宁夏|海南"
 HK_ZH = r"香港|澳门|台湾|港澳台"
 ABROAD_ZH = r"境外|海外|国外|新加坡|美国|日本|韩国|欧洲|德国|英国|法国|加拿大|澳大利亚|印度"
@@ -67,6 +76,9 @@ def _server(value: str, en: str, zh: str, strength: int = 2) -> list[Pattern]:
 
 
 SERVER = [
+    _p("server", "hk-macao-taiwan", REGION_HK),
+    _p("server", "mainland", REGION_MAINLAND),
+    _p("server", "abroad", REGION_ABROAD),
     _p("server", "abroad", rf"{_w(HOST_EN)}(?:[\s'-]+[\w']+){{0,3}}?[\s'-]+(?:not|n't|never)\s+(?:be\s+)?(?:located\s+|hosted\s+)?"
                            rf"(?:in|on)\s+(?:mainland\s+)?china(?![A-Za-z])"),
     _p("server", "abroad", rf"(?:{HOST_ZH})[^，。；！？,.;!?\s]{{0,4}}?(?:不在|不放在|没有?放在|不部署在)(?:{MAINLAND_ZH})"),
@@ -87,11 +99,12 @@ CDN = [
 ]
 
 # --- operator and foreign share -----------------------------------------------------------------------------
-NATIONALITY = (r"(?-i:US|UK)|american|british|german|french|dutch|swiss|swedish|japanese|korean|singapore(?:an)?|"
+NATIONALITY = (r"(?-i:US|UK|HK)|american|british|german|french|dutch|swiss|swedish|japanese|korean|singapore(?:an)?|"
                r"australian|canadian|indian|european|foreign|overseas|offshore|hong\s*kong|taiwanese|israeli|finnish")
 ORG_EN = r"company|startup|start-up|business|firm|corporation|entity|developer|team|brand|agency|saas\s+company"
 OPERATOR = [
     _p("operator", "foreign-invested", _w(r"wfoes?|wofe|wholly[\s-]+foreign[\s-]+owned(?:\s+enterprise)?"), "foreign-company"),
+    _p("operator", "foreign-invested", rf"(?:wholly|fully|100%)[\s-]+owned\s+by\s+(?:our|a|an|its|the)\s+(?:{NATIONALITY})\s+(?:parent|company|holding)"),
     _p("operator", "foreign-invested",
        _w(r"foreign[\s-]+invested(?:\s+(?:company|enterprise|entity))?|FIEs?|(?:sino-foreign\s+)?joint[\s-]+ventures?|JVs?"),
        "foreign-company"),
@@ -104,7 +117,8 @@ OPERATOR = [
                                     r"(?:as\s+an?|i\s+am\s+an?|i'm\s+an?)\s+(?:individual|private\s+person|freelancer|student|hobbyist|indie|solo)"
                                     r"|in\s+my\s+own\s+name|(?:just\s+)?me\s+personally")),
     _p("operator", "domestic-company", _w(r"(?:purely\s+)?domestic(?:ally)?[\s-]+(?:owned|funded|company|business|firm|enterprise)|"
-                                          r"no\s+foreign\s+(?:shareholders?|investors?|investment|capital|owners?)")),
+                                          r"(?:fully|purely|100%|wholly)\s+domestic|chinese[\s-]owned|"
+                                          r"no\s+foreign\s+(?:shareholders?|investors?|investment|capital|owners?|money)")),
     _p("operator", "domestic-company", _w(r"(?:chinese|PRC|mainland|local)\s+(?:company|business|startup|firm|enterprise|corporation)"),
        "foreign-company", strength=1),
     _p("operator", "foreign-company", rf"{_w(NATIONALITY)}(?:[\s-]+based|[\s-]+registered|[\s-]+incorporated)?[\s-]+{_w(ORG_EN)}",
@@ -114,7 +128,7 @@ OPERATOR = [
     # Chinese
     _p("operator", "foreign-company", r"(?:境内|国内|大陆|中国)(?:还)?(?:没有|没|无)(?:设立)?(?:任何)?(?:主体|公司|实体|子公司|分公司|法人)"),
     _p("operator", "foreign-invested", r"外商独资|外资独资|中外合资|合资(?:企业|公司)|外商投资企业|外资(?:企业|公司|子公司)|外企", "foreign-company"),
-    _p("operator", "domestic-company", r"纯内资|内资(?:企业|公司)?|民营企业|国有企业|国企"),
+    _p("operator", "domestic-company", r"纯内资|内资(?:企业|公司)?|民营企业|国有企业|国企|(?:公司|企业|主体)(?:是|为)(?:国内|境内|中国|大陆)(?:的|企业|公司)"),
     _p("operator", "domestic-company", r"(?:境内|国内|中国|大陆)(?:的)?(?:公司|企业|主体|法人)", "foreign-company", strength=1,
        negated_strength=2),
     _p("operator", "foreign-company", r"(?:境外|海外|国外|外国|香港|新加坡|美国|日本|英国|德国|韩国)(?:的|注册的)?(?:公司|企业|主体)", strength=1),
@@ -124,7 +138,8 @@ OPERATOR = [
 ]
 
 FOREIGN_SHARE = [
-    _p("foreign-share", "over-50", _w(r"wfoes?|wofe|wholly[\s-]+foreign[\s-]+owned|100\s*%\s*foreign(?:[\s-]+owned)?|fully\s+foreign[\s-]+owned")
+    _p("foreign-share", "over-50", _w(r"wfoes?|wofe|wholly[\s-]+foreign[\s-]+owned|100\s*%\s*foreign(?:[\s-]+owned)?|fully\s+foreign[\s-]+owned|"
+                                      rf"(?:wholly|fully|100%)[\s-]+owned\s+by\s+(?:our|a|an|its|the)\s+(?:{NATIONALITY})\s+(?:parent|company|holding)")
        + r"|外商独资|外资独资|外资100%|100%外资"),
 ]
 
@@ -133,9 +148,10 @@ SERVICE = [
     _p("service", "mini-program", _w(r"(?:wechat\s+|alipay\s+|douyin\s+)?mini[\s-]?programs?|mini[\s-]?apps?|quick[\s-]?apps?") + r"|小程序|快应用"),
     _p("service", "website", _w(r"web[\s-]?apps?|web[\s-]?sites?|sites?|blogs?|homepage|portal|web[\s-]?shop|online\s+(?:store|shop)|landing\s+page|saas|web\s+platform|webpages?")),
     _p("service", "api", _w(r"APIs?(?:\s+only)?|api[\s-]only") + r"|接口服务|开放接口"),
-    _p("service", "app", _w(r"(?:mobile\s+|ios\s+|android\s+|native\s+)?apps?|ios|android|app\s+stores?|google\s+play")),
-    _p("service", "app", r"(?<![A-Za-z])(?:APP|App|app)(?![A-Za-z])|应用程序|安卓|苹果应用|手机应用|移动应用|客户端|应用商店|应用市场"),
-    _p("service", "website", r"网站|官网|博客|网页|网店|商城|主页|门户|站点"),
+    _p("service", "app", _w(r"(?:mobile\s+|ios\s+|android\s+|native\s+)?apps?|ios|android|app\s+stores?|google\s+play|"
+                            r"(?:mobile|phone|smartphone)\s+games?")),
+    _p("service", "app", r"(?<![A-Za-z])(?:APP|App|app)(?![A-Za-z])|应用程序|安卓|苹果应用|手机应用|移动应用|客户端|应用商店|应用市场|手游|手机游戏"),
+    _p("service", "website", r"网站|官网|博客|网页|网店|(?<!小程序)商城|主页|门户|站点"),  # a 小程序商城 is a mini-program
 ]
 
 # --- paid information services -----------------------------------------------------------------------------
@@ -146,9 +162,10 @@ PAID = [
                         r"(?:(?<=^)|(?<=[,;:(]\s)|(?<=[,;:(]))free(?=\s*(?:[,.;:)]|$))")),
     _p("paid", "no", r"免费(?!试用)|无偿|不收费|不收钱|不收取|非经营性|公益"),
     _p("paid", "yes", _w(r"(?<!in\s)charg(?:e|es|ed|ing)|subscriptions?|paywall|freemium|pay[\s-]per[\s-]\w+|"
+                         r"in[\s-]app\s+purchases?|(?:monthly|battle|season)\s+pass(?:es)?|(?:buy|purchase)\s+(?:skins|items|coins|gems|credits|chapters)|"
                          r"paid\s+(?:membership|memberships|content|plans?|tiers?|articles?|courses?|version|features?|subscriptions?|users?|accounts?|services?|reports?|downloads?)|"
                          r"(?:membership|monthly|annual|yearly|usage|licen[cs]e|service|access)\s+fees?|premium\s+(?:content|plans?|membership|tiers?|features?|accounts?)|"
-                         r"sell\s+(?:subscriptions|memberships|access|online\s+courses|credits|licen[cs]es|reports|data)|"
+                         r"sell\s+(?:(?:our|my)\s+)?(?:own\s+)?(?:subscriptions|memberships|access|(?:online\s+)?courses|classes|lessons|credits|licen[cs]es|reports|data)|"
                          r"pay\s+(?:us|monthly|a\s+fee|for\s+(?:access|content|the\s+service|premium|membership|reports))|"
                          r"(?:users?|customers?|members?|readers?|subscribers?|clients?|people)\s+(?:will\s+|have\s+to\s+|must\s+)?(?:pay|are\s+charged)|"
                          r"paid\s+(?!ads?\b|advertising|search|media|traffic|by\b|for\b|to\b|in\b)[a-z]+"), "no"),
@@ -162,7 +179,9 @@ SALES = [
                                   r"(?:other|outside|independent)\s+(?:sellers?|merchants?|vendors?|shops?|brands?|businesses|companies)\s+(?:can\s+|to\s+|will\s+|could\s+)?(?:sell|list|open)|"
                                   r"(?:sellers?|merchants?|vendors?)\s+(?:can\s+|to\s+|will\s+)?(?:open\s+(?:shops?|stores?)|list\s+(?:their|products))"), "none"),
     _p("sales", "marketplace", r"商家入驻|入驻(?:商家|卖家|商户)?|第三方(?:商家|卖家|店铺|商户)|其他商家|多商户|撮合|(?:C2C|B2B2C)平台|(?:商家|卖家)(?:可以)?(?:开店|入驻)", "none"),
-    _p("sales", "own-goods", _w(r"sell(?:s|ing)?\s+(?:our|my|its|their)\s+(?:own\s+[\w-]+|products?|goods|merchandise|items|brand|\w+\s+products)|"
+    # "sell our own courses" sells a paid service, not goods (PAID reads it)
+    _p("sales", "own-goods", _w(r"sell(?:s|ing)?\s+(?:our|my|its|their)\s+(?:own\s+(?!(?:online\s+)?(?:courses?|classes|lessons|content|videos?|"
+                                r"reports?|subscriptions?|memberships?|e-?books?)(?![A-Za-z]))[\w-]+|products?|goods|merchandise|items|brand|\w+\s+products)|"
                                 r"(?:our|my)\s+own\s+(?:products?|goods|brand|merchandise)|direct[\s-]to[\s-]consumer|D2C|DTC|"
                                 r"self[\s-]operated"), "none"),
     _p("sales", "own-goods", r"自营|卖自己的|销售(?:自己|本公司|自家|我们|公司)的?(?:产品|商品)|自有(?:产品|商品|品牌)", "none"),
@@ -175,7 +194,7 @@ SALES = [
 CONTENT = [
     _p("content", "drugs", _w(r"drugs?|medicines?|pharma(?:cy|cies|ceuticals?)?|medical\s+devices?|prescriptions?") + r"|药品|医疗器械|药店|药房|处方药|医药", "none"),
     _p("content", "news", _w(r"news") + r"|新闻|时政", "none"),
-    _p("content", "publishing", _w(r"(?:online\s+)?publishing|e-?books?|novels?|web\s+fiction|magazines?") + r"|网络出版|出版|电子书|网络文学|网文|小说", "none"),
+    _p("content", "publishing", _w(r"(?:online\s+)?publishing|e-?books?|novels?|web\s+fiction|magazines?") + r"|网络出版|出版|电子书|网络文学|(?<!文)网文|小说", "none"),
     _p("content", "audio-visual", _w(r"videos?|streaming|live[\s-]?stream(?:s|ing)?|audio[\s-]?visual|films?|movies?|podcasts?|TV\s+(?:shows|series|programs?|programmes?)")
        + r"|视频|视听|直播|影视|电影|电视剧|网络剧|播客", "none"),
     _p("content", "culture", _w(r"(?:online\s+|mobile\s+)?games?|gaming|music|anime|animation|comics?|performances?|art\s*works?")
@@ -211,7 +230,7 @@ SHARE_PATTERNS: tuple[tuple[re.Pattern[str], bool], ...] = tuple((re.compile(r, 
     (r"(?:chinese|domestic|local|中方|内资|国内)[\s\w-]{0,20}?(?:partner|side|shareholders?|股东)?\s*(?:holds?|holding|owns?|owning|has|having|with|at|持股|占股|占)\s*(\d{1,3}(?:\.\d+)?)\s*(?:%|％|percent)", True),
 ))
 
-NEGATION_EN = re.compile(r"(?<![A-Za-z])(?:no|not|don't|dont|do\s+not|doesn't|does\s+not|never|without|isn't|aren't|won't|neither|nor|lack|n't)"
+NEGATION_EN = re.compile(r"(?<![A-Za-z])(?:no|nothing|not|don't|dont|do\s+not|doesn't|does\s+not|never|without|isn't|aren't|won't|neither|nor|lack|n't)"
                          r"(?![A-Za-z])(?:\W+\w+){0,3}\W*$", re.IGNORECASE)
 NEGATION_ZH = re.compile(r"(?:不|没有|没|无|非|未|并非|并不|别)[^，。；！？,.;!?]{0,3}$")
 CLAUSE_END = re.compile(r"[,.;:!?，。；：！？\n—]|\s-\s|\bbut\b|但是|不过")
