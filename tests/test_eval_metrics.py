@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from datetime import date
 
+import numpy as np
 import pytest
 
 from assistant.chunking import chinese_number
@@ -322,3 +323,16 @@ def test_otherwise_the_lead_must_rest_on_gold_or_state_a_key_fact() -> None:
     assert lead_correct("File through your host", False, "faq", "…", on_gold, GOLD).score == 1.0
     assert lead_correct("File through your host", False, "faq", "…", elsewhere, GOLD).score == 0.0
     assert lead_correct("File through your host", False, "faq", "…", elsewhere, GOLD, fact_match=True).score == 1.0
+
+
+def test_the_judge_fit_recovers_a_known_logistic_model() -> None:
+    from assistant.evaluation.calibrate import fit_logistic
+
+    rng = np.random.default_rng(0)
+    x = np.column_stack([np.ones(4000), rng.normal(size=(4000, 2))])
+    truth = np.array([-0.5, 2.0, -1.0])
+    y = (rng.random(4000) < 1 / (1 + np.exp(-x @ truth))).astype(float)
+    fitted = fit_logistic(x, y, l2=0.0)
+    assert np.allclose(fitted, truth, atol=0.15), fitted
+    shrunk = fit_logistic(x, y, l2=1000.0)  # the penalty pulls weights (not the bias) towards zero
+    assert np.all(np.abs(shrunk[1:]) < np.abs(fitted[1:]))

@@ -194,6 +194,8 @@ RULE_QUESTIONS = [
     "外资可以持有ICP许可证吗？",
     "个人博客需要备案吗？",
     "公安备案要在多长时间内完成？",
+    # a procedure on a described set-up ("what do I do") is not a regime question
+    "We filed through Huawei Cloud back in 2017. Now I want to add a second site but the console doesn't know our old filing. what do I do?",
 ]
 
 

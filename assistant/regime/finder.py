@@ -19,7 +19,7 @@ from .model import RegimeModel, Status
 from .records import Change, FactSource, FactValue, FollowUp, Option, Outcome, RegimeResult, StatusChange
 
 NEED_EN = re.compile(
-    r"\bwhat\s+(?:do|would|will|should|must|does)\s+(?:i|we|it|they|my\s+\w+|our\s+\w+)\s+(?:need|have\s+to|require|do|get|file|apply)"
+    r"\bwhat\s+(?:do|would|will|should|must|does)\s+(?:i|we|it|they|my\s+\w+|our\s+\w+)\s+(?:need|have\s+to|require|get|file|apply)"  # not "what do I do": a procedure, not a regime
     r"|\bwhich\s+(?:licen[cs]es?|permits?|filings?|approvals?|registrations?|ones?)"
     r"|\bwhat\s+(?:kind\s+of\s+|sort\s+of\s+|type\s+of\s+)?(?:licen[cs]es?|permits?|filings?|approvals?|registrations?|else|requirements?|paperwork)"
     r"|\bwhat\s+(?:is|are)\s+(?:required|needed|the\s+requirements|our\s+obligations|my\s+obligations)"
