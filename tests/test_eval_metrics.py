@@ -336,3 +336,19 @@ def test_the_judge_fit_recovers_a_known_logistic_model() -> None:
     assert np.allclose(fitted, truth, atol=0.15), fitted
     shrunk = fit_logistic(x, y, l2=1000.0)  # the penalty pulls weights (not the bias) towards zero
     assert np.all(np.abs(shrunk[1:]) < np.abs(fitted[1:]))
+
+
+def test_coverage_weights_are_never_negative_in_the_judge_fit() -> None:
+    from assistant.evaluation.calibrate import NON_NEGATIVE, fit_constrained
+    from assistant.lead import FEATURES
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(3000, len(FEATURES)))
+    x[:, 0] = 1.0
+    truth = np.zeros(len(FEATURES))
+    truth[FEATURES.index("s_cov")] = -1.5  # collinear noise can push a coverage weight below zero
+    truth[FEATURES.index("q_cos")] = 2.0
+    y = (rng.random(3000) < 1 / (1 + np.exp(-x @ truth))).astype(float)
+    w = fit_constrained(x, y)
+    assert all(w[FEATURES.index(name)] >= 0 for name in NON_NEGATIVE)
+    assert w[FEATURES.index("s_cov")] == 0.0 and w[FEATURES.index("q_cos")] > 1.0
