@@ -46,7 +46,7 @@ from assistant.regime import RegimeModel, RegimeResult, load_regime_model
 from assistant.regime.render import TEXTS
 from assistant.regime_view import change_message, fact_fields, follow_up_choices
 from assistant.registry import load_registry
-from assistant.render import answer_json, answer_text, join_blocks, md_escape, sources_html
+from assistant.render import answer_text, feedback_fields, join_blocks, md_escape, sources_html
 from assistant.settings import Settings, parse_as_of
 
 log = logging.getLogger(__name__)
@@ -194,7 +194,7 @@ def _respond(backend: Backend, names: Mapping[str, str], question: str, messages
     corpus = backend.corpus_version()
     index = len(messages) - 1
     state = {"questions": state["questions"] if scenario else [*state["questions"], question], "last": index,
-             "answers": {**state["answers"], index: {**answer_json(answer, corpus), "corpus": corpus}},
+             "answers": {**state["answers"], index: feedback_fields(answer, corpus)},
              "regime": _scenario(answer, history, facts)}
     blocks = chat_blocks(answer, names)
     # The lead first, then the rest: each streamed step costs the server a full Gradio update (load test: ~10
@@ -449,8 +449,8 @@ def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860, *, ass
     if running is not None and not running.started:
         running.start()
     app = build_app(settings, assistant, running)
-    app.queue(default_concurrency_limit=16)
-    app.launch(server_name=host, server_port=port, share=False, prevent_thread_lock=not block, quiet=not block,
+    app.queue(default_concurrency_limit=settings.concurrency)
+    app.launch(server_name=host, server_port=port, share=False, state_session_capacity=settings.sessions, prevent_thread_lock=not block, quiet=not block,
                footer_links=[], theme=THEME, css=APP_CSS, head=PAGE_HEAD, **access.launch_kwargs())
     return app
 

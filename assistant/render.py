@@ -254,8 +254,16 @@ def citation_dict(c: Citation) -> dict[str, Any]:
     }
 
 
+def feedback_fields(answer: Answer, corpus_date: str | date | None = None) -> dict[str, Any]:
+    """What a like/dislike of this answer stores (``FeedbackStore.add``): all the chat keeps per answer in a
+    session's state, instead of the whole ``answer_json`` (retrieved hits, regime table, timings)."""
+    return {"question": answer.question, "answer_text": answer_text(answer, corpus_date), "mode": answer.mode,
+            "citations": [citation_dict(c) for c in answer.citations], "language": answer.language,
+            "as_of": _date_str(answer.as_of) or None, "corpus": str(corpus_date or "")}
+
+
 def answer_json(answer: Answer, corpus_date: str | date | None = None) -> dict[str, Any]:
-    """Everything about an answer as JSON-ready values (for ``icp-assistant ask --json`` and feedback)."""
+    """Everything about an answer as JSON-ready values (for ``icp-assistant ask --json``)."""
     return {
         "question": answer.question,
         "answer": answer_markdown(answer),

@@ -91,6 +91,10 @@ class Settings(BaseSettings):
     proxy_user_header: str = Field(default="X-Forwarded-User",
                                    validation_alias=_env("proxy_user_header", "ICP_PROXY_USER_HEADER"),
                                    description="That header (`--proxy-user-header`).")
+    sessions: int = Field(default=128, ge=1, validation_alias=_env("sessions", "ICP_SESSIONS"),
+                          description="Chat sessions whose state the server keeps (least recently used first out).")
+    concurrency: int = Field(default=4, ge=1, validation_alias=_env("concurrency", "ICP_CONCURRENCY"),
+                             description="Answers the chat computes at once; more requests wait in Gradio's queue.")
 
     def __init__(self, **values: Any) -> None:
         # A wrong value is the user's to fix: one plain line per field, not a pydantic traceback.

@@ -42,10 +42,13 @@ MODE = "Extractive (quotes the corpus)"
 TIMEOUT_S = 120
 
 
-def ask(base: str, question: str) -> tuple[Any, float]:
-    """One question through the queue API; returns (final outputs, seconds). Raises on any error event."""
+def ask(base: str, question: str, session: str | None = None) -> tuple[Any, float]:
+    """One question through the queue API; returns (final outputs, seconds). Raises on any error event.
+    ``session``: the client's session hash, so one simulated user is one chat session (as in a browser tab)
+    rather than a new session per question."""
     started = time.perf_counter()
-    body = json.dumps({"data": [question, [], "Auto", "", MODE]}).encode()
+    body = json.dumps({"data": [question, [], "Auto", "", MODE],
+                       **({"session_hash": session} if session else {})}).encode()
     request = urllib.request.Request(f"{base}/gradio_api/call/respond", data=body,
                                      headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
@@ -113,7 +116,7 @@ def run_level(bases: list[str], questions: list[str], reference: dict[str, Any],
                 time.sleep(rng.expovariate(1 / think_s))
             question = questions[(index * per_client + k) % len(questions)]
             try:
-                answer, seconds = ask(bases[index % len(bases)], question)
+                answer, seconds = ask(bases[index % len(bases)], question, f"load-{clients}-{index}")
             except (OSError, RuntimeError, ValueError, urllib.error.URLError) as exc:
                 with lock:
                     level.errors.append(f"{type(exc).__name__}: {exc}")
@@ -157,9 +160,10 @@ def start_server(port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("the app did not answer within 180 s")
 
 
-def peak_rss_mb(pid: int) -> float:
+def rss_mb(pid: int, key: str = "VmHWM") -> float:
+    """``VmHWM``: the peak RSS so far (start-up included); ``VmRSS``: the RSS now."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{key}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -182,11 +186,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("load tests only run against this machine (http://127.0.0.1:PORT)")
 
     servers: list[subprocess.Popen[bytes]] = []
+    ready_peak: dict[int, float] = {}
     bases = [url.rstrip("/") for url in args.url or []]
     try:
         for _ in range(args.start or 0):
             port = free_port()
             servers.append(start_server(port))
+            ready_peak[servers[-1].pid] = rss_mb(servers[-1].pid)
             bases.append(f"http://127.0.0.1:{port}")
         questions = load_questions(args.distinct)
         started = time.perf_counter()
@@ -210,7 +216,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nlargest level with p95 <= 1.5 s and no errors: {max(within) if within else 'none'} concurrent "
               f"clients ({len(bases)} app process(es))")
         for server in servers:
-            print(f"app process {server.pid} peak RSS: {peak_rss_mb(server.pid):.0f} MB")
+            print(f"app process {server.pid}: peak RSS {rss_mb(server.pid):.0f} MB (when it was ready: "
+                  f"{ready_peak[server.pid]:.0f} MB), RSS after the load {rss_mb(server.pid, 'VmRSS'):.0f} MB")
         for level in results:
             for error in level.errors[:5]:
                 print(f"error ({level.clients} clients): {error}", file=sys.stderr)
