@@ -143,7 +143,7 @@ class Judge:
         best = (max((h.question.score for h in window if h.question), default=0.0),
                 max((h.sentence.score for h in window if h.sentence), default=0.0))
         out = []
-        for rank, hit in enumerate(retrieval.hits[: self.config.window]):
+        for rank, hit in enumerate(window):
             statement = statement_of(hit)
             if statement is not None and (not statement.in_scope or not notes):
                 continue

@@ -12,8 +12,15 @@ from dataclasses import replace
 import pytest
 
 from assistant.assistant import Assistant
-from assistant.compose import (ABSTAIN_TEXT, NO_DIRECT_TEXT, Composer, ComposerConfig, answer_excerpt, best_sentence,
-                               strip_polarity)
+from assistant.compose import (
+    ABSTAIN_TEXT,
+    NO_DIRECT_TEXT,
+    Composer,
+    ComposerConfig,
+    answer_excerpt,
+    best_sentence,
+    strip_polarity,
+)
 from assistant.lead import FEATURES, JudgeConfig, features, question_shape
 from assistant.models import PRIMARY_KINDS, Answer, Hit, Kind
 from assistant.text import citation_numbers

@@ -13,8 +13,8 @@ The floors are chosen by ``FOLDS``-fold cross-validation over the dev items (wei
 utility summed on it), not on the items the weights were fitted on, where the fitted probabilities are
 over-confident. Measured on 2026-12-06 (test split, 91 answerable items: right / wrong / unanswered):
 unconstrained weights with the cross-validated floor 0.4 gave 57 / 32 / 6; with the coverage weights kept
-non-negative (``NON_NEGATIVE``) the cross-validated floor is 0.5 and gives 52 / 21 / 21, the same utility with
-eleven fewer wrong answers.
+non-negative (``NON_NEGATIVE``) the cross-validated floor is 0.5 and gives 52 / 21 / 21: about the same
+utility, eleven fewer wrong answers.
 
 The result is written to ``assistant/judge.json`` under the embedding backend, with the dev figures.
 """
@@ -183,7 +183,7 @@ def calibrate(assistant: Assistant, items: Sequence[EvalItem], ctx: ScoringConte
     per_item: dict[tuple[float, float], np.ndarray] = {}  # held-out utility of every item under each pair of floors
     for k in range(FOLDS):
         held = sorted(order[k::FOLDS])
-        fold_base = replace(base, weights=weights_of([r for i, r in enumerate(rows) if i not in set(held)]))
+        fold_base = replace(base, weights=weights_of([r for i, r in enumerate(rows) if i not in held]))
         for judge in floors(fold_base):
             found = outcomes(assistant, [cached[i] for i in held], judge, ctx)
             row = per_item.setdefault((judge.lead, judge.related), np.zeros(len(cached)))
@@ -200,6 +200,6 @@ def save(backend: str, judge: JudgeConfig, outcome: Outcome, n_items: int) -> No
     data = json.loads(JUDGE_FILE.read_text(encoding="utf-8")) if JUDGE_FILE.is_file() else {}
     data[backend] = {"weights": judge.weights, "lead": judge.lead, "related": judge.related,
                      "scope_margin": judge.scope_margin,
-                     "fitted": {"on": f"dev split, {n_items} items; floors by {FOLDS}-fold cross-validation", "date": date.today().isoformat(),
-                                "dev": outcome.as_dict()}}
+                     "fitted": {"on": f"dev split, {n_items} items; floors by {FOLDS}-fold cross-validation",
+                                "date": date.today().isoformat(), "dev": outcome.as_dict()}}
     JUDGE_FILE.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
