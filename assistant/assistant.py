@@ -50,6 +50,9 @@ NOTICES = {
     "stale": {"en": "The index store is unreachable ({error}); answering from the copy loaded earlier.",
               "zh": "索引存储无法连接（{error}）；以下根据此前加载的索引回答。"},
     "as_of": {"en": "Answered from the texts in force on {date}.", "zh": "按{date}有效的文本回答。"},
+    "table_only": {"en": "The table above answers this scenario rule by rule; no single passage of the corpus answers "
+                         "the question as a whole.",
+                   "zh": "上表按规则逐项回答这一情形；资料库中没有哪一段单独回答整个问题。"},
 }
 
 
@@ -185,6 +188,9 @@ class Assistant:
             # The table answers the scenario; a note's verdict answers one rule and could read as contradicting
             # it ("a personal site must be filed" beside "filing: not possible"), so only the points follow.
             answer = replace(answer, verdict=None)
+        elif regime is not None and answer.abstained and not answer.citations:
+            # "The corpus does not cover this" under a table that answers it would contradict the table.
+            answer = replace(answer, points=(NOTICES["table_only"][lang],))
         answer = replace(answer, notices=tuple(notices) + answer.notices, regime=regime)
         done = time.perf_counter()
         return replace(answer, timings_ms={"retrieve": (retrieved_at - started) * 1000,

@@ -149,3 +149,16 @@ def test_superseded_article_points_to_its_number_in_the_text_in_force(full_assis
     old = full_assistant.index.documents["regulations/cybersecurity-law-2016.zh.md"]
     warning = source_warning(old, 24, "en")
     assert "Art. 26" in warning and "no longer in force" in warning
+
+
+def test_a_scenario_answered_by_the_table_alone_does_not_claim_the_corpus_is_silent(small_index: object) -> None:
+    from assistant.compose import ComposerConfig
+    from assistant.lead import JudgeConfig
+
+    nothing_related = ComposerConfig(judge=JudgeConfig(lead=1.0, related=1.0))  # every question abstains
+    assistant = Assistant.from_settings(small_index, composer_config=nothing_related)  # type: ignore[arg-type]
+    scenario = assistant.ask("我们是杭州的内资公司，做一个有第三方商家入驻的小程序商城，服务器在阿里云，需要办哪些证？")
+    assert scenario.regime is not None and scenario.abstained
+    assert scenario.points == ("上表按规则逐项回答这一情形；资料库中没有哪一段单独回答整个问题。",)
+    single_rule = assistant.ask("个人博客需要备案吗？")
+    assert single_rule.regime is None and single_rule.points == (ABSTAIN_TEXT["zh"],)
