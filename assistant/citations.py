@@ -54,13 +54,18 @@ def source_warning(doc: Document, article_no: int | None, lang: str) -> str:
     return " ".join(p for p in parts if p)
 
 
+def provider_key(doc: Document) -> str:
+    """The key of ``PROVIDERS`` that the guide's provider line names ("" when none does)."""
+    issuer = (doc.issuer or doc.extra.get("provider", "")).lower()
+    return next((key for key in PROVIDERS if key in issuer), "")
+
+
 def provider_name(doc: Document, lang: str) -> str:
     """'Tencent Cloud' / '腾讯云' from the guide's provider line."""
-    issuer = doc.issuer or doc.extra.get("provider", "")
-    for key, names in PROVIDERS.items():
-        if key in issuer.lower():
-            return names[0 if lang == "en" else 1]
-    return issuer.split(" (")[0] or doc.title
+    key = provider_key(doc)
+    if key:
+        return PROVIDERS[key][0 if lang == "en" else 1]
+    return (doc.issuer or doc.extra.get("provider", "")).split(" (")[0] or doc.title
 
 
 def section_of(chunk: Chunk, doc: Document) -> str:

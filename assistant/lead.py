@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from .chunking import is_question
-from .models import Document, Hit, Kind, NoteStatement, Status
+from .citations import provider_key
+from .models import Hit, Kind, NoteStatement, Status
 from .retrieval import Retrieval, statement_of
 
 JUDGE_FILE = Path(__file__).with_name("judge.json")
@@ -55,9 +56,9 @@ FIGURES = {
 PROCEDURE = re.compile(r"\bhow (?:do|does|can|could|should|would|to)\b|\bwhat (?:do|should|can) (?:i|we)\b|\bwhat (?:is|are) the "
                        r"(?:steps|process|procedure)|\bsteps?\b|\bprocedure\b|怎么|如何|怎样|流程|步骤|操作|要交什么|需要交|提交什么",
                        re.IGNORECASE)
-# How questions name a provider: the key of ``citations.PROVIDERS`` a guide's provider line contains, and the
-# names people write (Alibaba Cloud has no guide in the corpus: naming it still says the question is about a
-# provider's process, so guides of the others are "another provider's").
+# How questions name a provider, by the keys of ``citations.PROVIDERS`` (Alibaba Cloud has no guide in the corpus:
+# naming it still says the question is about a provider's process, so guides of the others are "another
+# provider's").
 PROVIDER_NAMES = {"huawei": ("huawei", "华为"), "tencent": ("tencent", "腾讯"), "jd cloud": ("jd cloud", "jdcloud", "京东"),
                   "cloudflare": ("cloudflare",), "aliyun": ("aliyun", "alibaba cloud", "阿里云")}
 FEATURES = ("bias", "q_z", "q_cos", "q_cov", "q_rev", "no_q", "s_z", "s_cos", "s_cov", "s_rev", "no_s", "unit_cov", "missing",
@@ -82,11 +83,6 @@ def question_shape(question: str) -> Shape:
     providers = frozenset(key for key, names in PROVIDER_NAMES.items() if any(n in lowered for n in names))
     return Shape(yes_no=bool(YES_NO.search(question.strip())), figure=figure,
                  procedure=bool(PROCEDURE.search(question)), providers=providers)
-
-
-def provider_key(doc: Document) -> str:
-    issuer = (doc.issuer or doc.extra.get("provider", "")).lower()
-    return next((key for key in PROVIDER_NAMES if key in issuer), "")
 
 
 def has_figure(text: str, figure: str) -> bool:
