@@ -55,9 +55,10 @@ def source_warning(doc: Document, article_no: int | None, lang: str) -> str:
 
 
 def provider_key(doc: Document) -> str:
-    """The key of ``PROVIDERS`` that the guide's provider line names ("" when none does)."""
-    issuer = (doc.issuer or doc.extra.get("provider", "")).lower()
-    return next((key for key in PROVIDERS if key in issuer), "")
+    """The key of ``PROVIDERS`` that the guide's provider line names ("" when none does), read from the name
+    before any parenthesis: "Cloudflare (China Network, operated with JD Cloud)" is Cloudflare's page."""
+    name = (doc.issuer or doc.extra.get("provider", "")).split(" (")[0].lower()
+    return next((key for key in PROVIDERS if key in name), "")
 
 
 def provider_name(doc: Document, lang: str) -> str:

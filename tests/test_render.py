@@ -320,3 +320,17 @@ def test_chat_messages_are_user_then_assistant() -> None:
 
 def test_md_escape() -> None:
     assert md_escape("a*b_c [1] <b>&") == r"a\*b\_c \[1\] &lt;b&gt;&amp;"
+
+
+@pytest.mark.parametrize(("line", "en", "zh"), [
+    ("Cloudflare (China Network, operated with JD Cloud)", "Cloudflare", "Cloudflare"),  # not JD Cloud's page
+    ("JD Cloud (京东云)", "JD Cloud", "京东云"),
+    ("Tencent Cloud (腾讯云, international site docs)", "Tencent Cloud", "腾讯云"),
+    ("Example Host", "Example Host", "Example Host"),
+])
+def test_a_guide_is_attributed_to_the_provider_its_header_names_first(line: str, en: str, zh: str) -> None:
+    from assistant.citations import provider_name
+
+    doc = Document(doc_id="guides/x.md", root="r", title="Page", title_en="", kind=Kind.PROVIDER_GUIDE,
+                   language="en", body="", issuer=line)
+    assert (provider_name(doc, "en"), provider_name(doc, "zh")) == (en, zh)
