@@ -131,6 +131,8 @@ class Assistant:
             self._checked_at = now
             if self._store is None:
                 self._store = IndexStore(self.settings, self._embedder)
+            if self._store.unchanged(self.index.info):  # the store's file is as checked: no swap, no open
+                return False
             active = self._store.active()
             if active is None or active.collection == self.index.info.collection:
                 return False

@@ -173,6 +173,12 @@ def _alias_body(alias: str, lang: str) -> str:
     return "".join(r"[\s\-]*" if ch in " -" else "['’]?" if ch in "'’" else re.escape(ch) for ch in alias)
 
 
+def _needle(alias: str) -> str:
+    """The longest run of an alias that its pattern matches literally (``_alias_body`` makes spaces, hyphens
+    and apostrophes optional), casefolded: a text that lacks it cannot match the alias."""
+    return max(re.split(r"[ \-'’]+", alias.casefold()), key=len)
+
+
 def _term_pattern(aliases: tuple[str, ...], lang: str) -> re.Pattern[str] | None:
     """One pattern for all aliases of a term in one language, longest first (so the longest alias wins
     where several start at the same place); English aliases match whole words only."""
@@ -191,6 +197,9 @@ class Glossary:
     # cost 1.5 s of the first question on the full corpus)
     _by_term: dict[int, tuple[re.Pattern[str], ...]] = field(default_factory=dict, init=False, repr=False,
                                                             compare=False)
+    # per term, one piece of each alias that any match must contain (casefolded): a plain ``in`` rules out most
+    # texts before a pattern runs (the document frequencies of a question's terms: 0.40 s -> 0.13 s)
+    _needles: dict[int, tuple[str, ...]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         patterns = tuple((t, lang, p) for t in self.terms for lang, names in (("en", t.en), ("zh", t.zh))
@@ -198,6 +207,8 @@ class Glossary:
         object.__setattr__(self, "_patterns", patterns)
         for term, _, pattern in patterns:
             self._by_term[id(term)] = (*self._by_term.get(id(term), ()), pattern)
+        for term in self.terms:
+            self._needles[id(term)] = tuple({_needle(a) for a in (*term.en, *term.zh)} - {""})
 
     def spans(self, text: str) -> list[tuple[int, int, Term, str]]:
         """Non-overlapping (start, end, term, language) matches in text order; longer matches win."""
@@ -210,6 +221,9 @@ class Glossary:
 
     def mentions(self, term: Term, text: str) -> bool:
         """Whether ``text`` mentions ``term`` under any of its aliases, in either language."""
+        folded = text.casefold()
+        if not any(needle in folded for needle in self._needles.get(id(term), ())):
+            return False
         return any(p.search(text) for p in self._by_term.get(id(term), ()))
 
     def _matches(self, text: str) -> list[tuple[Term, str]]:

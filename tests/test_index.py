@@ -142,8 +142,10 @@ def test_a_snapshot_of_the_generation_is_read_instead_of_chroma_and_a_bad_one_is
     first = store.load()
     folder = settings.data_dir / "snapshots"
     files = sorted(p.name for p in folder.iterdir())
-    assert files == [f"{first.info.collection}.json", f"{first.info.collection}.npy"]
-    again = IndexStore(settings, make_embedder(settings)).load()
+    assert files == ["icp.verified.json", f"{first.info.collection}.json", f"{first.info.collection}.npy"]
+    unopened = IndexStore(settings, make_embedder(settings))
+    again = unopened.load()
+    assert "client" not in unopened.__dict__  # the store's file is as the first load checked it: Chroma not opened
     assert [c.chunk_id for c in again.chunks] == [c.chunk_id for c in first.chunks]
     assert again.chunks == first.chunks and again.documents == first.documents
     assert np.array_equal(again.embeddings, first.embeddings)
@@ -156,4 +158,5 @@ def test_a_snapshot_of_the_generation_is_read_instead_of_chroma_and_a_bad_one_is
     ingest(settings, rebuild=True)
     newer = IndexStore(settings, make_embedder(settings)).load()
     assert newer.info.collection != first.info.collection
-    assert sorted(p.name for p in folder.iterdir()) == [f"{newer.info.collection}.json", f"{newer.info.collection}.npy"]
+    assert sorted(p.name for p in folder.iterdir()) == ["icp.verified.json", f"{newer.info.collection}.json",
+                                                        f"{newer.info.collection}.npy"]

@@ -220,6 +220,17 @@ def test_find_prefers_longest_match_and_word_boundaries(glossary: Glossary) -> N
     assert len(expanded) == len(set(expanded))
 
 
+@pytest.mark.parametrize("text", [
+    "Do I need an ICP-Filing?", "icp   filing for my blog", "The ICP FILING NUMBER", "beian", "Bei’an", "BEI-AN",
+    "外商独资企业能否备案", "公安联网备案", "the credit card", "filing ICP", "", "ＩＣＰ filing", "Kelvin: ICP filing",
+])
+def test_mentions_equals_a_search_of_the_terms_patterns(glossary: Glossary, text: str) -> None:
+    # ``mentions`` rules texts out by a plain substring before running a pattern; it must never change the answer
+    for term in glossary.terms:
+        by_pattern = any(p.search(text) for t, _, p in glossary._patterns if t is term)
+        assert glossary.mentions(term, text) == by_pattern, (term.id, text)
+
+
 # --- malformed files ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("content", [
