@@ -2,8 +2,8 @@
 
 The judge (``lead.py``) ranks the retrieved units by whether they answer the question. The best one leads:
 
-- a note statement with its verdict (a bare Yes/No only for a yes/no question), citing the sources it rests
-  on (``role: basis``), then its text and the law's own words from its basis article;
+- a note statement with its verdict (a bare Yes/No only for the yes/no question its paraphrases ask), citing
+  the sources it rests on (``role: basis``), then its text and the law's own words from its basis article;
 - a guide section, attributed to its provider and page, quoting the answer under the heading;
 - an article, quoting the sentence that answers, with its title and article label.
 
@@ -148,8 +148,14 @@ class Composer:
         quotes = self._basis_quotes(statement, lead.hit, book, lang, query_tokens, retrieval)
         if not statement.verdict:
             return text, quotes
-        verdict = statement.verdict[lang] if is_yes_no(question) else strip_polarity(statement.verdict[lang])
+        verdict = statement.verdict[lang] if self.asked_as(lead, question) else strip_polarity(statement.verdict[lang])
         return f"{verdict} {markers(basis)}", [text, *quotes]
+
+    def asked_as(self, lead: Candidate, question: str) -> bool:
+        """Whether ``question`` is the yes/no question the note's verdict answers: a yes/no question close enough
+        to one of the note's paraphrases (``JudgeConfig.verdict``)."""
+        q = lead.hit.question
+        return is_yes_no(question) and q is not None and q.score >= self.config.judge.verdict
 
     def _point(self, unit: Candidate, book: CitationBook, lang: str, query_tokens: set[str],
                retrieval: Retrieval) -> str:

@@ -97,6 +97,10 @@ class JudgeConfig:
     lead: float = 0.5  # a unit leads only when the probability that it answers is at least this
     related: float = 0.05  # below this best probability nothing is even related: abstain, citing nothing
     scope_margin: float = 0.0  # abstain when an out-of-scope note paraphrase (z) beats the best unit's by more
+    # A note's Yes/No answers the question its paraphrases ask; it is given only when the closest paraphrase is at
+    # least this near the question (cosine), else the rule is stated without it ("can the host open access before
+    # the filing?" is not "must the host check the filing?", whose verdict is "Yes").
+    verdict: float = 0.0
     window: int = 20  # hits judged (guides may rank below the law they apply: the authority prior)
 
 
@@ -104,7 +108,7 @@ def load_judges(path: Path = JUDGE_FILE) -> dict[str, JudgeConfig]:
     """The fitted judge of every embedding backend (``judge.json``, written by the calibration)."""
     data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     return {backend: JudgeConfig(weights=entry["weights"], lead=entry["lead"], related=entry["related"],
-                                 scope_margin=entry.get("scope_margin", 0.0))
+                                 scope_margin=entry.get("scope_margin", 0.0), verdict=entry.get("verdict", 0.0))
             for backend, entry in data.items()}
 
 

@@ -49,6 +49,20 @@ def test_a_how_question_gets_no_bare_yes_or_no(small_assistant: Assistant) -> No
     assert strip_polarity("Yes — a personal site must be filed.") == "A personal site must be filed."
 
 
+def test_a_yes_no_question_far_from_the_notes_paraphrases_gets_the_rule_without_its_yes_or_no(
+        small_assistant: Assistant) -> None:
+    question = "Does a personal blog need ICP filing?"
+    near = compose(small_assistant, question, weights=NOTE_FIRST)
+    # the note that leads is the one with the closest paraphrase among the judged hits (NOTE_FIRST)
+    cosine = max(h.question.score for h in near.ranked[: JudgeConfig().window] if h.chunk.statement_id and h.question)
+    assert near.verdict is not None and near.verdict.startswith("Yes")
+    same = compose(small_assistant, question, weights=NOTE_FIRST, verdict=cosine - 1e-6)
+    assert same.verdict == near.verdict  # at the floor: as asked
+    far = compose(small_assistant, question, weights=NOTE_FIRST, verdict=cosine + 1e-6)
+    assert far.lead_from == "note" and far.verdict == strip_polarity(near.verdict)
+    assert not far.verdict.lower().startswith(("yes", "no "))
+
+
 def test_the_verdict_cites_only_what_the_statement_rests_on(small_assistant: Assistant) -> None:
     answer = compose(small_assistant, "Does a personal blog need ICP filing?", weights=NOTE_FIRST)
     lead_hit = next(h for h in answer.ranked if h.chunk.statement_id)

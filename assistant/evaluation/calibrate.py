@@ -33,7 +33,7 @@ import numpy as np
 from assistant.assistant import Assistant, clean_question
 from assistant.compose import Composer
 from assistant.evaluation.dataset import EvalItem
-from assistant.evaluation.metrics import lead_correct
+from assistant.evaluation.metrics import lead_correct, polarity
 from assistant.evaluation.scoring import ScoringContext, states_key_fact
 from assistant.lead import FEATURES, JUDGE_FILE, JudgeConfig
 from assistant.models import Answer
@@ -193,13 +193,38 @@ def calibrate(assistant: Assistant, items: Sequence[EvalItem], ctx: ScoringConte
     # questions without an answer (2026-12-06).
     lead, related = max(per_item, key=lambda key: (per_item[key].sum(), key))
     judge = replace(base, weights=weights_of(rows), lead=lead, related=related)
+    judge = replace(judge, verdict=verdict_floor(assistant, cached, judge))
     return judge, evaluate(assistant, cached, judge, ctx)
+
+
+def verdict_floor(assistant: Assistant, cached: Sequence[Cached], judge: JudgeConfig) -> float:
+    """The paraphrase cosine below which a note's Yes/No is left out (``JudgeConfig.verdict``).
+
+    Chosen on the polarity of the notes that lead yes/no items with a gold yes/no: the cut that leaves out the
+    most wrong Yes/Nos net of right ones (on a tie the lower cut). Not by the lead utility: a lead without a
+    Yes/No is judged on its sources, so that utility would favour leaving every Yes/No out.
+    """
+    composer = Composer(assistant.retriever, replace(assistant.composer.config, judge=replace(judge, verdict=0.0)))
+    seen: list[tuple[float, bool]] = []
+    for item, question, lang, retrieval in cached:
+        expected = polarity(item.verdict)
+        if item.should_abstain or not expected:
+            continue
+        history = retrieval.as_of is not None or retrieval.history_intent
+        ranked = composer.judge.rank(retrieval, question, notes=not history)
+        lead = ranked[0] if ranked and ranked[0].score >= judge.lead else None
+        if lead is None or lead.statement is None or not lead.statement.verdict or lead.hit.question is None:
+            continue
+        if composer.asked_as(lead, question):
+            seen.append((lead.hit.question.score, polarity(lead.statement.verdict[lang]) == expected))
+    cuts = sorted({0.0, *(round(cos + 1e-4, 4) for cos, _ in seen)})
+    return max(cuts, key=lambda cut: (sum(-1 if right else 1 for cos, right in seen if cos < cut), -cut))
 
 
 def save(backend: str, judge: JudgeConfig, outcome: Outcome, n_items: int) -> None:
     data = json.loads(JUDGE_FILE.read_text(encoding="utf-8")) if JUDGE_FILE.is_file() else {}
     data[backend] = {"weights": judge.weights, "lead": judge.lead, "related": judge.related,
-                     "scope_margin": judge.scope_margin,
+                     "scope_margin": judge.scope_margin, "verdict": judge.verdict,
                      "fitted": {"on": f"dev split, {n_items} items; floors by {FOLDS}-fold cross-validation",
                                 "date": date.today().isoformat(), "dev": outcome.as_dict()}}
     JUDGE_FILE.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
