@@ -157,16 +157,19 @@ def test_two_app_processes_answer_alike_from_one_server(tmp_path: Path, server: 
     ingest(settings)
     env = {**os.environ, "CHROMA_HOST": "127.0.0.1", "CHROMA_PORT": str(server.port), "ICP_EMBEDDING": "fake",
            "ICP_CORPUS_DIRS": os.pathsep.join(str(d) for d in settings.corpus_dirs),
-           "ICP_DATA_DIR": str(tmp_path / "unused")}
+           "ICP_DATA_DIR": str(tmp_path / "app-data")}
     procs = [subprocess.Popen([sys.executable, "-c", APP_PROCESS, *QUESTIONS], cwd=PROJECT_ROOT, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outputs = [p.communicate(timeout=120) for p in procs]
     assert all(p.returncode == 0 for p in procs), [err[-2000:] for _, err in outputs]
     first, second = (json.loads(out) for out, _ in outputs)
     assert first == second
-    assert [[v, [tuple(c) for c in cs]] for v, cs in first] == [[v, cs] for v, cs in answers(
-        Assistant.from_settings(settings))]
-    assert not (tmp_path / "unused").exists()
+    in_process = Assistant.from_settings(settings)
+    assert [[v, [tuple(c) for c in cs]] for v, cs in first] == [[v, cs] for v, cs in answers(in_process)]
+    # On the app host: a copy of the generation served (a cache for the next start), nothing else.
+    generation = in_process.index.info.collection
+    written = sorted(p.relative_to(tmp_path / "app-data").as_posix() for p in (tmp_path / "app-data").rglob("*"))
+    assert written == ["snapshots", f"snapshots/{generation}.json", f"snapshots/{generation}.npy"]
 
 
 def test_a_server_that_is_down_is_a_clear_error(tmp_path: Path) -> None:
