@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .citations import CitationBook, article_label, markers, quoted, source_label
-from .lead import Candidate, Judge, JudgeConfig, load_judges, question_shape
+from .lead import Candidate, Judge, JudgeConfig, has_figure, load_judges, question_shape
 from .lexical import tokenize
 from .models import PRIMARY_KINDS, Answer, Chunk, Citation, Hit, NoteStatement
 from .retrieval import HybridRetriever, Retrieval
@@ -75,12 +75,14 @@ def strip_polarity(verdict: str) -> str:
     return (rest[:1].upper() + rest[1:]) if rest else verdict
 
 
-def best_sentence(text: str, query_tokens: set[str]) -> str:
-    """The statement of ``text`` sharing most words with the query (verbatim, so it can be quoted)."""
+def best_sentence(text: str, query_tokens: set[str], figure: str | None = None) -> str:
+    """The statement of ``text`` sharing most words with the query (verbatim, so it can be quoted); for a
+    question that asks for a figure (``lead.FIGURES``), one that states such a figure first."""
     found = statements(text)
     if not found:
         return text.strip()
-    return max(found, key=lambda s: (len(query_tokens & set(tokenize(s))), -found.index(s)))
+    return max(found, key=lambda s: (bool(figure) and has_figure(s, figure or ""),
+                                     len(query_tokens & set(tokenize(s))), -found.index(s)))
 
 
 def answer_excerpt(text: str, limit: int) -> str:
@@ -142,7 +144,7 @@ class Composer:
         """(the first line, the points under it) for the unit that answers."""
         statement = lead.statement
         if statement is None:
-            return self._quote(lead, book, lang, query_tokens, retrieval), []
+            return self._quote(lead, book, lang, query_tokens, retrieval, question_shape(question).figure), []
         basis = self._cite(statement, lead, book, query_tokens)
         text = f"{statement.text[lang]} {markers(basis)}"
         quotes = self._basis_quotes(statement, lead.hit, book, lang, query_tokens, retrieval)
@@ -164,17 +166,20 @@ class Composer:
         return self._quote(unit, book, lang, query_tokens, retrieval)
 
     def _quote(self, unit: Candidate, book: CitationBook, lang: str, query_tokens: set[str],
-               retrieval: Retrieval) -> str:
-        """One unit quoted: a FAQ's answer, or the sentence of an article or section that answers."""
+               retrieval: Retrieval, figure: str | None = None) -> str:
+        """One unit quoted: a FAQ's answer, or the sentence of an article or section that answers (for a lead
+        asked for a figure, the unit's sentence that states one, when the closest sentence does not)."""
         hit = unit.hit
         if unit.statement is not None:
             return self._point(unit, book, lang, query_tokens, retrieval)
+        sentence = hit.sentence.chunk.text if hit.sentence is not None else ""
         if unit.kind == "faq" and unit.by_question:
             excerpt = answer_excerpt(hit.chunk.text, self.config.excerpt_chars)
-        elif hit.sentence is not None and hit.sentence.chunk.text in hit.chunk.text:
-            excerpt = hit.sentence.chunk.text  # the sentence that answers, not the unit's first one
+        elif sentence and sentence in hit.chunk.text and not (figure and not has_figure(sentence, figure)
+                                                               and has_figure(hit.chunk.text, figure)):
+            excerpt = sentence  # the sentence that answers, not the unit's first one
         else:
-            excerpt = best_sentence(hit.chunk.text, query_tokens)
+            excerpt = best_sentence(hit.chunk.text, query_tokens, figure)
         return quoted(source_label(hit.document, hit.chunk, lang), excerpt, book.cite(hit.chunk, hit.document), lang)
 
     def _basis_quotes(self, statement: NoteStatement, hit: Hit, book: CitationBook, lang: str,

@@ -96,6 +96,15 @@ def test_an_article_lead_quotes_the_sentence_that_answers(small_assistant: Assis
         assert "第" in lead.split("：")[0]  # 《title》第N条：“…”
 
 
+def test_a_figure_question_is_quoted_the_sentence_that_states_the_figure() -> None:
+    article = ("第十一条 申请经营基础电信业务，应当向国务院信息产业主管部门提出申请。国务院信息产业主管部门应当自受理申请之日起"
+               "180日内审查完毕，作出批准或者不予批准的决定。予以批准的，颁发《基础电信业务经营许可证》。")
+    words = {"基础", "电信", "业务", "经营", "许可证", "批准"}
+    assert best_sentence(article, words) == "予以批准的，颁发《基础电信业务经营许可证》。"
+    assert "180日内" in best_sentence(article, words, figure="duration")
+    assert best_sentence(article, words, figure="money") == best_sentence(article, words)  # none states one
+
+
 def test_a_guide_lead_is_attributed_to_its_provider_page_and_section(small_assistant: Assistant) -> None:
     answer = compose(small_assistant, "Only top-level domains require ICP filing?",
                      weights={"bias": -2.0, "rank": 1.0, "note": -10.0, "section": 6.0, "faq": 6.0})
