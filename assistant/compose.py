@@ -42,6 +42,10 @@ NO_DIRECT_TEXT = {
 POLARITY = re.compile(r"^\s*(?:yes|no|it depends|usually yes|usually no|generally no|generally yes|需要|不需要|可以|"
                       r"不可以|不能|能|是|否|不是|视情况而定|不一定|一般不能|一般不需要|通常不需要)\s*(?:[—–-]+|[.,:;，。：；])\s*",
                       flags=re.IGNORECASE)
+# A sentence that announces what follows ("可参考以下方式处理。", "The steps are as follows:") answers nothing alone.
+# ("以下" alone is also "up to": "处5倍以下罚款。" announces nothing.)
+LEAD_IN = re.compile(r"(?:如下|(?:以下|下列|下面)(?:方式|方法|步骤|几点|几种|内容|要求|材料|条件|情形|情况|事项)|as follows|"
+                     r"the following|below)[^，,；;。.!?！？]{0,6}[。.:：]?\s*$|[:：]\s*$", re.IGNORECASE)
 # Under a FAQ question, the part that answers (rather than restates the problem) when the page has one.
 ANSWER_HEADING = re.compile(r"^#{1,6}\s*\**\s*(?:处理办法|解决方法|解决方案|处理方法|答复|回答|answer|solution)", re.IGNORECASE | re.MULTILINE)
 
@@ -83,6 +87,14 @@ def best_sentence(text: str, query_tokens: set[str], figure: str | None = None) 
         return text.strip()
     return max(found, key=lambda s: (bool(figure) and has_figure(s, figure or ""),
                                      len(query_tokens & set(tokenize(s))), -found.index(s)))
+
+
+def with_what_it_announces(sentence: str, text: str, limit: int) -> str:
+    """A sentence of ``text`` that announces what follows (``LEAD_IN``), quoted with what follows it up to
+    ``limit`` characters; any other sentence as it is."""
+    if not LEAD_IN.search(sentence) or sentence not in text:
+        return sentence
+    return answer_excerpt(text[text.index(sentence):], limit)
 
 
 def answer_excerpt(text: str, limit: int) -> str:
@@ -180,6 +192,8 @@ class Composer:
             excerpt = sentence  # the sentence that answers, not the unit's first one
         else:
             excerpt = best_sentence(hit.chunk.text, query_tokens, figure)
+        if unit.kind != "faq":
+            excerpt = with_what_it_announces(excerpt, hit.chunk.text, self.config.excerpt_chars)
         return quoted(source_label(hit.document, hit.chunk, lang), excerpt, book.cite(hit.chunk, hit.document), lang)
 
     def _basis_quotes(self, statement: NoteStatement, hit: Hit, book: CitationBook, lang: str,

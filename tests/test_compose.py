@@ -20,6 +20,7 @@ from assistant.compose import (
     answer_excerpt,
     best_sentence,
     strip_polarity,
+    with_what_it_announces,
 )
 from assistant.lead import FEATURES, JudgeConfig, features, question_shape
 from assistant.models import PRIMARY_KINDS, Answer, Hit, Kind
@@ -103,6 +104,18 @@ def test_a_figure_question_is_quoted_the_sentence_that_states_the_figure() -> No
     assert best_sentence(article, words) == "予以批准的，颁发《基础电信业务经营许可证》。"
     assert "180日内" in best_sentence(article, words, figure="duration")
     assert best_sentence(article, words, figure="money") == best_sentence(article, words)  # none states one
+
+
+def test_a_sentence_that_announces_a_list_is_quoted_with_the_list() -> None:
+    section = ("### 异常处理\n\n在短信核验过程中，可能会遇到验证超时等情况，可参考以下方式处理。\n\n**验证超时或失败**：\n"
+               "- 验证超时导致备案退回后，若信息无需修改可直接重新提交\n")
+    announced = with_what_it_announces("在短信核验过程中，可能会遇到验证超时等情况，可参考以下方式处理。", section, 240)
+    assert "若信息无需修改可直接重新提交" in announced
+    assert all(part in section for part in announced.split(" "))  # verbatim pieces
+    plain = "验证超时导致备案退回后，若信息无需修改可直接重新提交"
+    assert with_what_it_announces(plain, section, 240) == plain
+    assert with_what_it_announces("以下情况除外的网站都需要备案。", "以下情况除外的网站都需要备案。其他。", 240) == \
+        "以下情况除外的网站都需要备案。"
 
 
 def test_a_guide_lead_is_attributed_to_its_provider_page_and_section(small_assistant: Assistant) -> None:
