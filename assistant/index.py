@@ -238,7 +238,13 @@ class IndexStore:
                                       f"{write_hint(self.settings)}") from exc
 
         # A server that goes away mid-ingest leaves the pointer on the old generation: report it by name.
-        return self._call(locked)
+        report = self._call(locked)
+        # The check a load makes, made now, so that the next start need not open the store to make it. After the
+        # lease is released: releasing it writes to the store, which would make the stamp stale at once.
+        active = self.active() if self._stamp() is not None else None  # embedded only
+        if active is not None and active.collection == report.collection:
+            self._mark_verified(active, self.client.get_collection(active.collection))
+        return report
 
     def _sync(self, documents: Sequence[Document], chunks: Sequence[Chunk], lease: IngestLease, *, rebuild: bool,
               corpus_version: str, progress: Callable[[int, int], None] | None) -> IngestReport:
@@ -267,7 +273,7 @@ class IndexStore:
         cached = self._stored_embeddings(active.collection, reusable & new_ids) if active and reusable else {}
         lease.ensure_held(generation=name)  # the lease names what we build: cleanup by others must spare it
         try:
-            embedded = self._write_generation(name, records, cached, lease, progress)
+            embedded, vectors = self._write_generation(name, records, cached, lease, progress)
             info = IndexInfo(collection=name, model_id=self.embedder.model_id, fingerprint=fingerprint,
                              chunks=len(records), documents=len(documents),
                              built_at=datetime.now(UTC).isoformat(timespec="seconds"), corpus_version=corpus_version)
@@ -277,27 +283,33 @@ class IndexStore:
             self._discard(name)
             raise
         self._drop_stray(keep=name, lease=lease)
+        # The snapshot of what was just written, so that no process reads it back through Chroma: that read left
+        # an app that followed an ingest ~420 MB larger.
+        self.snapshots.write(info, {"ids": [r[0] for r in records], "documents": [r[1] for r in records],
+                                    "metadatas": [r[2] for r in records], "embeddings": vectors})
         return IngestReport(len(documents), len(records), len(new_ids - old_ids), len(old_ids - new_ids),
                             len(new_ids & old_ids), embedded, time.perf_counter() - started, name)
 
     def _write_generation(self, name: str, records: list[tuple[str, str, dict]], cached: dict[str, list[float]],
-                          lease: IngestLease, progress: Callable[[int, int], None] | None) -> int:
-        """Write every record into the new collection ``name`` (renewing the lease); returns how many were embedded."""
+                          lease: IngestLease, progress: Callable[[int, int], None] | None) -> tuple[int, np.ndarray]:
+        """Write every record into the new collection ``name`` (renewing the lease); returns how many were embedded,
+        and the vectors written (row i = records[i])."""
         # Chroma's own client: no embedding function (ours computes the vectors; Chroma's default would download a
         # model), the model id in the collection's metadata.
         collection = self._call(lambda: self.client.get_or_create_collection(
             name, embedding_function=None, metadata={"hnsw:space": "cosine", "model_id": self.embedder.model_id}))
-        embedded = 0
+        embedded, written = 0, np.zeros((len(records), self.embedder.dim), dtype=np.float32)
         for start in range(0, len(records), BATCH):
             batch = records[start : start + BATCH]
             vectors = self._vectors(batch, cached)
             embedded += sum(1 for r in batch if r[0] not in cached)
             collection.add(ids=[r[0] for r in batch], documents=[r[1] for r in batch],
                            metadatas=[r[2] for r in batch], embeddings=vectors)
+            written[start : start + len(batch)] = np.asarray(vectors, dtype=np.float32)
             lease.ensure_held()
             if progress:
                 progress(min(start + BATCH, len(records)), len(records))
-        return embedded
+        return embedded, written
 
     def _discard(self, name: str) -> None:
         """Remove our half-built generation after a failure, unless the pointer already names it. Best effort:

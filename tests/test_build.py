@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from assistant.build import BuildRun, BuildStatus
+from assistant.build import BuildRun, BuildStatus, ingest_in_child
 from assistant.errors import CorpusError, IndexMissingError
 from assistant.ingest import ingest
 from assistant.settings import Settings
@@ -72,6 +72,29 @@ def test_a_failed_build_is_said_in_the_banner(tmp_path: Path) -> None:
     assert build.wait(30).state == "failed"
     _, banner = app._status(app.Backend(settings, build=build), "")
     assert "The index build failed: No documents found" in banner
+
+
+def test_the_default_build_runs_in_a_child_process_and_reports_back(tmp_path: Path) -> None:
+    """The real ``ingest_in_child``: progress and the report come back, and the index is there to answer."""
+    import app
+
+    settings = small_settings(tmp_path, "fake", ())
+    seen: list[tuple[int, int]] = []
+    _, report = ingest_in_child(settings, progress=lambda d, t: seen.append((d, t)), wait_s=5, notify=print)
+    assert report.chunks > 0 and report.embedded == report.chunks
+    assert seen and seen[-1] == (report.chunks, report.chunks)
+    build = BuildRun(settings).start()
+    status = build.wait(120)
+    assert (status.state, status.done) == ("done", report.chunks)  # unchanged: nothing embedded again
+    answer = app.Backend(settings, build=build).ask(QUESTION, [], None, "", "extractive")
+    assert answer.citations and not answer.abstained
+
+
+def test_a_build_process_that_fails_says_why(tmp_path: Path) -> None:
+    settings = small_settings(tmp_path, "fake", ()).with_(corpus_dirs=(tmp_path / "nowhere",))
+    build = BuildRun(settings).start()
+    status = build.wait(120)
+    assert status.state == "failed" and "nowhere" in status.message
 
 
 @pytest.mark.browser

@@ -132,6 +132,30 @@ def test_killed_ingest_leaves_the_previous_index_answering(settings: Settings) -
     assert [n for n in store._collections()] == [store.active().collection]  # type: ignore[union-attr]
 
 
+def test_the_snapshot_an_ingest_writes_holds_what_chroma_holds(tmp_path: Path) -> None:
+    from tests.fixtures import build_small_index
+
+    settings = build_small_index(tmp_path)
+    store = IndexStore(settings, make_embedder(settings))
+    info = store.active()
+    assert info is not None
+    written = store.snapshots.read(info)  # by the ingest, before any load
+    assert written is not None
+    collection = store.client.get_collection(info.collection)
+    stored = store._read_all(collection, collection.count())
+
+    def by_id(got: dict) -> dict:
+        return {i: (d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
+
+    def vectors(got: dict) -> np.ndarray:
+        order = np.argsort(got["ids"])
+        return np.asarray(got["embeddings"], dtype=np.float32)[order]
+
+    assert by_id(written) == by_id(stored)
+    # Chroma normalises what it stores for cosine space again: the same vectors to within one float32 step
+    assert np.allclose(vectors(written), vectors(stored), rtol=0, atol=1e-6)
+
+
 def test_a_snapshot_of_the_generation_is_read_instead_of_chroma_and_a_bad_one_is_replaced(tmp_path: Path) -> None:
     """The second load reads the snapshot the first one wrote (same chunks, same vectors); a damaged snapshot is
     ignored and rewritten; a new generation replaces the old one's snapshot."""
