@@ -42,6 +42,9 @@ NO_DIRECT_TEXT = {
 POLARITY = re.compile(r"^\s*(?:yes|no|it depends|usually yes|usually no|generally no|generally yes|需要|不需要|可以|"
                       r"不可以|不能|能|是|否|不是|视情况而定|不一定|一般不能|一般不需要|通常不需要)\s*(?:[—–-]+|[.,:;，。：；])\s*",
                       flags=re.IGNORECASE)
+# A question asked the other way round: whether something is exempt or not needed, rather than needed.
+INVERSE = re.compile(r"\bexempt|\bexemption|\bno need\b|\bnot (?:need|needed|required|necessary)\b|\bwithout (?:a |an )?"
+                     r"(?:filing|beian|licen[cs]e|icp)|免于|豁免|免备案|不用|不需要|无需|不必", re.IGNORECASE)
 # A sentence that announces what follows ("可参考以下方式处理。", "The steps are as follows:") answers nothing alone.
 # ("以下" alone is also "up to": "处5倍以下罚款。" announces nothing.)
 LEAD_IN = re.compile(r"(?:如下|(?:以下|下列|下面)(?:方式|方法|步骤|几点|几种|内容|要求|材料|条件|情形|情况|事项)|as follows|"
@@ -167,9 +170,13 @@ class Composer:
 
     def asked_as(self, lead: Candidate, question: str) -> bool:
         """Whether ``question`` is the yes/no question the note's verdict answers: a yes/no question close enough
-        to one of the note's paraphrases (``JudgeConfig.verdict``)."""
+        to one of the note's paraphrases (``JudgeConfig.verdict``), and not its inverse ("Is a site on a Hong Kong
+        server exempt from filing?" is near "Does a site on a Hong Kong server need filing?", whose "No" would
+        then say the opposite of what is meant)."""
         q = lead.hit.question
-        return is_yes_no(question) and q is not None and q.score >= self.config.judge.verdict
+        if not is_yes_no(question) or q is None or q.score < self.config.judge.verdict:
+            return False
+        return bool(INVERSE.search(question)) == bool(INVERSE.search(q.chunk.text))
 
     def _point(self, unit: Candidate, book: CitationBook, lang: str, query_tokens: set[str],
                retrieval: Retrieval) -> str:

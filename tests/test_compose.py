@@ -64,6 +64,14 @@ def test_a_yes_no_question_far_from_the_notes_paraphrases_gets_the_rule_without_
     assert not far.verdict.lower().startswith(("yes", "no "))
 
 
+def test_a_yes_no_question_asked_the_other_way_round_gets_no_yes_or_no(small_assistant: Assistant) -> None:
+    asked = compose(small_assistant, "Does a personal blog need ICP filing?", weights=NOTE_FIRST)
+    inverse = compose(small_assistant, "Is a personal blog exempt from ICP filing?", weights=NOTE_FIRST)
+    assert asked.verdict is not None and asked.verdict.startswith("Yes")
+    assert inverse.lead_from == "note" and inverse.verdict is not None
+    assert not inverse.verdict.lower().startswith(("yes", "no ", "no —"))  # a "Yes" here would say "exempt"
+
+
 def test_the_verdict_cites_only_what_the_statement_rests_on(small_assistant: Assistant) -> None:
     answer = compose(small_assistant, "Does a personal blog need ICP filing?", weights=NOTE_FIRST)
     lead_hit = next(h for h in answer.ranked if h.chunk.statement_id)

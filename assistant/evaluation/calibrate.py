@@ -176,8 +176,11 @@ def weights_of(rows: Sequence[tuple[np.ndarray, np.ndarray]]) -> dict[str, float
 def calibrate(assistant: Assistant, items: Sequence[EvalItem], ctx: ScoringContext) -> tuple[JudgeConfig, Outcome]:
     """Fit the weights on ``items`` (the dev split); choose the floors by cross-validation over them."""
     cached = retrievals(assistant, items)
-    rows = training_rows(assistant.composer, cached, ctx)
-    base = assistant.composer.config.judge
+    # Labels from leads with every Yes/No shown (the verdict floor at 0): with the floor in force, a note lead
+    # without its Yes/No is judged on its sources alone, and a refit would learn from its own floor.
+    unfloored = replace(assistant.composer.config.judge, verdict=0.0)
+    rows = training_rows(Composer(assistant.retriever, replace(assistant.composer.config, judge=unfloored)), cached, ctx)
+    base = unfloored
     order = list(range(len(cached)))
     random.Random(0).shuffle(order)
     per_item: dict[tuple[float, float], np.ndarray] = {}  # held-out utility of every item under each pair of floors
