@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import re
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -389,6 +390,8 @@ class IndexStore:
             collection = self._call(lambda: self.client.get_collection(info.collection))
             stored = self._call(collection.count)
             snapshot = self.snapshots.read(info) if stored == info.chunks else None
+            if snapshot is None and stored == info.chunks and self.settings.server_mode:
+                snapshot = self._snapshot_from_child(info)
             fresh = snapshot is None
             got = self._read_all(collection, stored) if snapshot is None else snapshot
         except Exception as exc:
@@ -403,6 +406,18 @@ class IndexStore:
             self.snapshots.write(info, got)
         self._mark_verified(info, collection)
         return _loaded(info, got)
+
+    def _snapshot_from_child(self, info: IndexInfo) -> dict[str, Any] | None:
+        """Server mode, no local copy yet: a child process reads the generation over HTTP and writes the snapshot,
+        which this process then reads. Read here, the 8,855 records of the full corpus left an app 140 MB larger
+        for good (580 against 444 MB under 32 users). None if the child could not (this process reads it then)."""
+        try:
+            subprocess.run([sys.executable, "-m", "assistant.index"], input=self.settings.model_dump_json(), text=True,
+                           cwd=Path(__file__).resolve().parent.parent, capture_output=True, timeout=600, check=True)
+        except (OSError, subprocess.SubprocessError) as exc:
+            log.warning("reading the index generation in a child process failed (%s); reading it here", exc)
+            return None
+        return self.snapshots.read(info)
 
     def _check_model(self, info: IndexInfo) -> None:
         if info.model_id != self.embedder.model_id:
@@ -607,3 +622,21 @@ def _fingerprint(records: list[tuple[str, str, dict]], model_id: str) -> str:
         h.update(cid.encode())
         h.update(json.dumps(meta, sort_keys=True, ensure_ascii=False).encode())
     return h.hexdigest()
+
+
+def _write_snapshot_of_active(settings: Settings) -> None:
+    """The child's side of ``IndexStore._snapshot_from_child``: read the active generation, write its snapshot."""
+    from .embeddings import make_embedder
+
+    store = IndexStore(settings, make_embedder(settings))
+    info = store.active()
+    if info is None:
+        return
+    collection = store.client.get_collection(info.collection)
+    got = store._read_all(collection, collection.count())
+    if len(got["ids"]) == info.chunks:
+        store.snapshots.write(info, got)
+
+
+if __name__ == "__main__":
+    _write_snapshot_of_active(Settings.model_validate_json(sys.stdin.read()))

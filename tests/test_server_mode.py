@@ -139,6 +139,28 @@ def test_two_assistants_share_one_server_and_see_a_new_generation(tmp_path: Path
     assert one.index.info.collection == two.index.info.collection == report.collection
 
 
+def test_an_app_without_a_local_copy_has_a_child_read_the_generation(tmp_path: Path, server: ChromaServer,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Server mode, no snapshot on this host: the records are read over HTTP by a child process, which leaves the
+    snapshot this process loads (reading them here would keep ~140 MB in the app)."""
+    import shutil
+
+    from assistant.index import IndexStore
+
+    settings = server_settings(tmp_path, server)
+    ingest(settings)
+    before = answers(Assistant.from_settings(settings))
+    shutil.rmtree(settings.data_dir / "snapshots")  # as on another app host
+
+    def not_here(*_: object) -> None:
+        raise AssertionError("the records were read in the app process")
+
+    monkeypatch.setattr(IndexStore, "_read_all", not_here)
+    again = Assistant.from_settings(settings)
+    assert answers(again) == before
+    assert (settings.data_dir / "snapshots" / f"{again.index.info.collection}.json").is_file()
+
+
 APP_PROCESS = """
 import json, sys
 from assistant.assistant import Assistant
