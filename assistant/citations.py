@@ -54,19 +54,22 @@ def source_warning(doc: Document, article_no: int | None, lang: str) -> str:
     return " ".join(p for p in parts if p)
 
 
+def _provider_line(doc: Document) -> str:
+    """The guide's provider, without what a parenthesis adds: "Cloudflare (China Network, operated with JD Cloud)"
+    is Cloudflare's page."""
+    return (doc.issuer or doc.extra.get("provider", "")).split(" (")[0]
+
+
 def provider_key(doc: Document) -> str:
-    """The key of ``PROVIDERS`` that the guide's provider line names ("" when none does), read from the name
-    before any parenthesis: "Cloudflare (China Network, operated with JD Cloud)" is Cloudflare's page."""
-    name = (doc.issuer or doc.extra.get("provider", "")).split(" (")[0].lower()
+    """The key of ``PROVIDERS`` that the guide's provider line names ("" when none does)."""
+    name = _provider_line(doc).lower()
     return next((key for key in PROVIDERS if key in name), "")
 
 
 def provider_name(doc: Document, lang: str) -> str:
     """'Tencent Cloud' / '腾讯云' from the guide's provider line."""
     key = provider_key(doc)
-    if key:
-        return PROVIDERS[key][0 if lang == "en" else 1]
-    return (doc.issuer or doc.extra.get("provider", "")).split(" (")[0] or doc.title
+    return PROVIDERS[key][0 if lang == "en" else 1] if key else _provider_line(doc) or doc.title
 
 
 def section_of(chunk: Chunk, doc: Document) -> str:

