@@ -306,8 +306,11 @@ def build_app(settings: Settings, assistant: Any = None, build: BuildRun | None 
             timer = gr.Timer(2.0)
 
             def follow_build() -> tuple[str, Any, Any]:
+                # Whether it had finished, read before the banner: a build that finishes in between gets one more
+                # tick. Read after it, the timer could stop on a banner still showing 98 %.
+                finished = build.status().finished
                 text, shown = refresh_status()
-                return text, shown, gr.Timer(active=not build.status().finished)
+                return text, shown, gr.Timer(active=not finished)
 
             timer.tick(follow_build, None, [header, banner, timer])
         state = gr.State(_new_state())
