@@ -62,6 +62,7 @@ def test_stats_by_kind_and_status(env: Settings, capsys: pytest.CaptureFixture[s
     (["stats", "--data-dir", "{tmp}/empty"], "No index has been built yet"),
     (["ingest", "--corpus", "{tmp}/missing"], "No documents found"),
     (["ask", "--as-of", "2020-13-01", "备案"], "YYYY-MM-DD"),
+    (["eval", "--dataset", "{tmp}/held-back.jsonl", "--save-baseline"], "the eval's own datasets only"),
 ])
 def test_errors_become_messages_and_a_nonzero_exit(env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                    argv: list[str], message: str) -> None:

@@ -186,3 +186,22 @@ def test_faq_gold_sources_exist(faq_items: list[EvalItem]) -> None:
         assert (SHARED_CORPUS / ref.doc_id).is_file(), ref
         if ref.article_no is not None:
             assert ref.article_no in articles_of(ref.doc_id), ref
+
+
+BLIND = PROJECT_ROOT / "evals" / "blind" / "tencent.jsonl"
+
+
+def test_the_held_back_set_is_test_only_and_rests_on_the_tencent_pages_alone() -> None:
+    """``evals/blind``: never tuned on (no dev split), and its gold is only the pages the eval leaves out."""
+    items = load_dataset(BLIND)
+    assert len({i.id for i in items}) == len(items) >= 60
+    assert {i.tags.split for i in items} == {"test"}
+    for item in items:
+        docs = {r.doc_id for r in item.reference_context_ids}
+        assert (item.verdict is None) == (not docs) == (item.tags.topic == "out-of-scope"), item.id
+        assert all(d.startswith("guides/tencentcloud/tencentcloud-intl-beian-") for d in docs), item.id
+        if SHARED_CORPUS.is_dir():
+            assert all((SHARED_CORPUS / d).is_file() for d in docs), item.id
+    eval_gold = {r.doc_id for f in (PROJECT_ROOT / "evals" / "datasets").glob("*.jsonl")
+                 for i in load_dataset(f) for r in i.reference_context_ids}
+    assert not any(d.startswith("guides/tencentcloud/tencentcloud-intl-beian-") for d in eval_gold)

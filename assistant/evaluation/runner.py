@@ -240,17 +240,23 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     configs = parse_configs(args.configs)
     dataset = Path(args.dataset or DEFAULT_DATASET)
     split = None if args.split == "all" else args.split
+    gating = [flag for flag in ("calibrate", "save_baseline", "update_thresholds") if getattr(args, flag, False)]
+    if gating and dataset.resolve() != DEFAULT_DATASET.resolve():
+        raise ConfigError(f"--{gating[0].replace('_', '-')} works on the eval's own datasets only, not on {dataset}: "
+                          "the baselines, thresholds and judge are fitted and gated on them")
     all_items = load_items(dataset)
     items = [i for i in all_items if split is None or i.tags.split == split]
     out_dir = Path(args.out or RESULTS_DIR)
     day = date.today().isoformat()
+    # A held-back set (``evals/blind``) has no dev split: the key-fact judge keeps its calibration on the eval's.
+    calibration = dev_items(all_items) or dev_items(load_items(DEFAULT_DATASET))
     if getattr(args, "calibrate", False):
-        print(refit_judge(settings, dev_items(all_items)))
+        print(refit_judge(settings, calibration))
     runs: dict[str, list[ItemResult]] = {}
     seconds: dict[str, float] = {}
     for config in configs:
         started = time.perf_counter()
-        runs[config] = run_config(settings, items, config, calibration_items=dev_items(all_items),
+        runs[config] = run_config(settings, items, config, calibration_items=calibration,
                                   sync_index=bool(getattr(args, "ingest", False)))
         seconds[config] = time.perf_counter() - started
         path = results_path(out_dir, day, config, args.split)
