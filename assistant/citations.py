@@ -13,6 +13,10 @@ from .text import article_label as text_article_label
 PROVIDERS = {"tencent": ("Tencent Cloud", "腾讯云"), "huawei": ("Huawei Cloud", "华为云"), "jd cloud": ("JD Cloud", "京东云"),
              "cloudflare": ("Cloudflare", "Cloudflare"), "remotepad": ("RemotePad", "RemotePad")}
 GUIDE_KINDS = (Kind.PROVIDER_GUIDE, Kind.BLOG)
+# How questions name a provider, by the keys of ``PROVIDERS`` (Alibaba Cloud has no guide in the corpus: naming it
+# still says the question is about a provider's process, so guides of the others are "another provider's").
+PROVIDER_NAMES = {"huawei": ("huawei", "华为"), "tencent": ("tencent", "腾讯"), "jd cloud": ("jd cloud", "jdcloud", "京东"),
+                  "cloudflare": ("cloudflare",), "aliyun": ("aliyun", "alibaba cloud", "阿里云")}
 
 
 class CitationBook:
@@ -64,6 +68,12 @@ def provider_key(doc: Document) -> str:
     """The key of ``PROVIDERS`` that the guide's provider line names ("" when none does)."""
     name = _provider_line(doc).lower()
     return next((key for key in PROVIDERS if key in name), "")
+
+
+def named_providers(question: str) -> frozenset[str]:
+    """The providers a question names (keys of ``PROVIDER_NAMES``)."""
+    lowered = question.lower()
+    return frozenset(key for key, names in PROVIDER_NAMES.items() if any(n in lowered for n in names))
 
 
 def provider_name(doc: Document, lang: str) -> str:

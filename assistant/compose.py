@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .citations import CitationBook, article_label, markers, quoted, source_label
-from .lead import Candidate, Judge, JudgeConfig, has_figure, load_judges, question_shape
+from .lead import Candidate, Judge, JudgeConfig, has_figure, load_judges, question_shape, states_figure
 from .lexical import tokenize
 from .models import PRIMARY_KINDS, Answer, Chunk, Citation, Hit, NoteStatement
 from .retrieval import HybridRetriever, Retrieval
@@ -163,6 +163,12 @@ class Composer:
         basis = self._cite(statement, lead, book, query_tokens)
         text = f"{statement.text[lang]} {markers(basis)}"
         quotes = self._basis_quotes(statement, lead.hit, book, lang, query_tokens, retrieval)
+        figure = question_shape(question).figure
+        if figure and not states_figure(statement.verdict.get(lang, "")) and has_figure(statement.text[lang], figure):
+            # asked for a figure where the verdict gives none ("what is the fine for …" under "Yes — every site needs
+            # one of the two"): the statement's sentence that states it leads. A verdict that is a figure stays: the
+            # question's kind of figure is read from its words, and "外资持股比例超过上限会有什么处罚" asks for a fine.
+            return f"{best_sentence(statement.text[lang], query_tokens, figure)} {markers(basis)}", [text, *quotes]
         if not statement.verdict:
             return text, quotes
         verdict = statement.verdict[lang] if self.asked_as(lead, question) else strip_polarity(statement.verdict[lang])

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from .chunking import is_question
-from .citations import provider_key
+from .citations import named_providers, provider_key
 from .models import Hit, Kind, NoteStatement, Status
 from .retrieval import Retrieval, statement_of
 
@@ -50,17 +50,19 @@ FIGURES = {
               re.compile(r"\d+\s*%|百分之[一二三四五六七八九十百]+")),
     "count": (re.compile(r"how many (?!days|hours|weeks|months|years)|几个|几次|多少个|多少次|最多", re.IGNORECASE),
               re.compile(r"\d+|[一二三四五六七八九十两]+(?:个|次|家|项)")),
+    # when a text took or takes effect, was amended or issued: a date
+    "date": (re.compile(r"\bwhen (?:did|does|do|will|was|is|has)\b[^?]*\b(?:effect|force|start|begin|apply|amend|revis|chang|"
+                        r"publish|issu|pass)|\b(?:effective|commencement) date|什么时候(?:开始)?(?:生效|施行|实施|起|修改|修订|发布)|"
+                        r"何时(?:生效|施行|实施|起)|生效日期|施行日期|哪一?年", re.IGNORECASE),
+             re.compile(r"(?:19|20)\d\d\s*年(?:\s*\d{1,2}\s*月)?|\b(?:19|20)\d\d-\d\d-\d\d\b|"
+                        r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December)\b[^.]{0,12}"
+                        r"\b(?:19|20)\d\d\b|\b(?:in|since|from|on|until) (?:19|20)\d\d\b", re.IGNORECASE)),
 }
 # A question about doing something ("how do we change ...", "要交什么") is answered by a procedure, which the
 # provider guides describe and the notes (statements of rules) do not.
 PROCEDURE = re.compile(r"\bhow (?:do|does|can|could|should|would|to)\b|\bwhat (?:do|should|can) (?:i|we)\b|\bwhat (?:is|are) the "
                        r"(?:steps|process|procedure)|\bsteps?\b|\bprocedure\b|怎么|如何|怎样|流程|步骤|操作|要交什么|需要交|提交什么",
                        re.IGNORECASE)
-# How questions name a provider, by the keys of ``citations.PROVIDERS`` (Alibaba Cloud has no guide in the corpus:
-# naming it still says the question is about a provider's process, so guides of the others are "another
-# provider's").
-PROVIDER_NAMES = {"huawei": ("huawei", "华为"), "tencent": ("tencent", "腾讯"), "jd cloud": ("jd cloud", "jdcloud", "京东"),
-                  "cloudflare": ("cloudflare",), "aliyun": ("aliyun", "alibaba cloud", "阿里云")}
 FEATURES = ("bias", "q_z", "q_cos", "q_cov", "q_rev", "no_q", "s_z", "s_cos", "s_cov", "s_rev", "no_s", "unit_cov", "missing",
             "unknown", "lex", "lex_top", "note", "faq", "section", "status_unknown", "figure_missing", "first", "rank",
             "q_gap", "s_gap", "procedure_note", "procedure_guide", "provider_same", "provider_other")
@@ -72,21 +74,24 @@ class Shape:
     """What kind of answer the question asks for."""
 
     yes_no: bool
-    figure: str | None  # "duration" | "money" | "share" | "count" | None
+    figure: str | None  # "duration" | "money" | "share" | "count" | "date" | None
     procedure: bool = False  # asks how to do something
-    providers: frozenset[str] = frozenset()  # the providers it names (keys of ``PROVIDER_NAMES``)
+    providers: frozenset[str] = frozenset()  # the providers it names (keys of ``citations.PROVIDER_NAMES``)
 
 
 def question_shape(question: str) -> Shape:
     figure = next((name for name, (asks, _) in FIGURES.items() if asks.search(question)), None)
-    lowered = question.lower()
-    providers = frozenset(key for key, names in PROVIDER_NAMES.items() if any(n in lowered for n in names))
     return Shape(yes_no=bool(YES_NO.search(question.strip())), figure=figure,
-                 procedure=bool(PROCEDURE.search(question)), providers=providers)
+                 procedure=bool(PROCEDURE.search(question)), providers=named_providers(question))
 
 
 def has_figure(text: str, figure: str) -> bool:
     return bool(FIGURES[figure][1].search(text))
+
+
+def states_figure(text: str) -> bool:
+    """Whether ``text`` states a duration, sum, share or date (any number counts as a count: not that)."""
+    return any(has_figure(text, figure) for figure in FIGURES if figure != "count")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -154,7 +159,10 @@ class Judge:
                          best)
             score = 1.0 / (1.0 + math.exp(-float(np.clip(self._weights @ np.asarray(x), -30, 30))))
             out.append(Candidate(hit=hit, kind=kind, score=score, statement=statement, features=x))
-        return sorted(out, key=lambda c: c.score, reverse=True)
+        # "Numbers come only from a unit about the thing asked": for a question that asks for a figure, a unit
+        # that states one leads before one that does not, when both could lead.
+        missing = FEATURES.index("figure_missing")
+        return sorted(out, key=lambda c: (c.score >= self.config.lead and not c.features[missing], c.score), reverse=True)
 
     def out_of_scope(self, retrieval: Retrieval, ranked: list[Candidate]) -> bool:
         if not retrieval.hits or not retrieval.known_terms:

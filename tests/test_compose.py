@@ -22,7 +22,7 @@ from assistant.compose import (
     strip_polarity,
     with_what_it_announces,
 )
-from assistant.lead import FEATURES, JudgeConfig, features, question_shape
+from assistant.lead import FEATURES, Candidate, Judge, JudgeConfig, features, question_shape, states_figure
 from assistant.models import PRIMARY_KINDS, Answer, Hit, Kind
 from assistant.text import citation_numbers
 
@@ -188,6 +188,8 @@ def test_related_questions_are_in_the_users_language_and_not_the_question(small_
     ("网站没备案会被罚多少钱？", False, "money"),
     ("短信核验一共能错几次？", False, "count"),
     ("What is an authorization code?", False, None),
+    ("网络安全法修改了吗？什么时候生效？", True, "date"),
+    ("When did the amended Cybersecurity Law take effect?", False, "date"),
 ])
 def test_question_shape(question: str, yes_no: bool, figure: str | None) -> None:
     shape = question_shape(question)
@@ -229,3 +231,56 @@ def test_a_faq_excerpt_starts_at_its_answer_part_and_is_verbatim() -> None:
     text = "### 备案被驳回怎么办？\n\n#### 问题描述\n\n提交后显示驳回。\n\n#### 处理办法\n\n请根据驳回原因修改后重新提交。再次审核约需1个工作日。"
     excerpt = answer_excerpt(text, 240)
     assert excerpt.startswith("请根据驳回原因") and all(part in text for part in excerpt.split(" "))
+
+
+def test_a_figure_verdict_is_told_from_a_yes_or_no() -> None:
+    assert states_figure("5000元以上5万元以下——由省级电信管理机构责令改正并处罚款")
+    assert states_figure("6 months' suspension at most, or a warning")
+    assert states_figure("2026年1月1日起施行")
+    assert not states_figure("Yes — every site needs one of the two (Art 4).")  # an article number is no figure
+
+
+def _note_candidate(assistant: Assistant, doc_id: str, needle: str) -> Candidate:
+    chunk = next(c for c in assistant.index.chunks if c.doc_id == doc_id and c.statement_id and not c.facet
+                 and needle in c.text)
+    document = assistant.index.documents[doc_id]
+    statement = next(s for s in document.statements if s.id == chunk.statement_id)
+    return Candidate(hit=Hit(chunk=chunk, document=document, score=1.0), kind="note", score=0.9, statement=statement)
+
+
+def test_a_figure_question_under_a_yes_or_no_note_leads_with_the_sentence_stating_the_figure(
+        small_assistant: Assistant) -> None:
+    composer = small_assistant.composer
+    unit = _note_candidate(small_assistant, "notes/filing-vs-licence.yml", "Order 292 Art 4 puts")
+    assert unit.statement is not None and not states_figure(unit.statement.verdict["en"])
+    question = "What's the fine for running a commercial website without an ICP licence?"
+    lead, cited = composer.lead_line(unit, question, "en", small_assistant.retriever.retrieve(question))
+    assert "RMB 100,000" in lead and lead.split(" [")[0] in unit.statement.text["en"]  # the note's own words
+    assert cited  # on the statement's basis
+    asked = "Does a website need a licence or a filing?"
+    verdict, _ = composer.lead_line(unit, asked, "en", small_assistant.retriever.retrieve(asked))
+    assert verdict.split(" [")[0].rstrip(". ") in unit.statement.verdict["en"] + strip_polarity(unit.statement.verdict["en"])
+
+
+def test_a_verdict_that_is_a_figure_stays_when_the_question_asks_for_another_kind(small_assistant: Assistant) -> None:
+    unit = _note_candidate(small_assistant, "notes/penalties.yml", "5000元以上5万元以下")
+    assert unit.statement is not None and states_figure(unit.statement.verdict["zh"])
+    question = "外资持股比例超过规定上限会有什么处罚？"  # reads as a "share" question; it asks for a fine
+    lead, _ = small_assistant.composer.lead_line(unit, question, "zh", small_assistant.retriever.retrieve(question))
+    assert lead.startswith(unit.statement.verdict["zh"])
+
+
+def test_for_a_figure_question_a_unit_stating_the_figure_leads_among_those_that_could(
+        small_assistant: Assistant) -> None:
+    question = "网站没备案会被罚多少钱？"
+    retrieval = small_assistant.retriever.retrieve(question, k=24)
+    missing = FEATURES.index("figure_missing")
+    # every unit could lead (bias), and units without the figure score a little higher (rank)
+    ranked = Judge(JudgeConfig(weights={"bias": 6.0, "rank": 1.0}, lead=0.5)).rank(retrieval, question)
+    assert {c.features[missing] for c in ranked} == {0.0, 1.0}
+    assert ranked[0].features[missing] == 0.0
+    assert [c.score for c in ranked if c.features[missing]] == sorted((c.score for c in ranked if c.features[missing]),
+                                                                      reverse=True)
+    # when none could lead, the order is the probability alone
+    floor = Judge(JudgeConfig(weights={"bias": 6.0, "rank": 1.0}, lead=1.0)).rank(retrieval, question)
+    assert [c.score for c in floor] == sorted((c.score for c in floor), reverse=True)

@@ -81,3 +81,23 @@ def test_real_model_reaches_the_chinese_article(full_assistant: Assistant, quest
     cited = [(c.doc_id, c.article_no) for c in answer.citations]
     assert (doc_id, article_no) in cited, cited
     assert (doc_id, article_no) in [(h.chunk.doc_id, h.chunk.article_no) for h in answer.retrieved]
+
+
+def test_a_question_naming_a_provider_lifts_that_providers_guide(small_assistant: Assistant) -> None:
+    from dataclasses import replace
+
+    retriever = small_assistant.retriever
+    tencent = "guides/tencentcloud/"
+    named, plain = "腾讯云 备案对象", "备案对象"
+
+    def first_tencent(question: str, boost: float) -> int:
+        original = retriever.config
+        retriever.config = replace(original, provider_boost=boost)
+        try:
+            hits = retriever.retrieve(question, k=60).hits
+        finally:
+            retriever.config = original
+        return next((i for i, h in enumerate(hits) if h.chunk.doc_id.startswith(tencent)), len(hits))
+
+    assert first_tencent(named, 3.0) < first_tencent(named, 1.0)
+    assert first_tencent(plain, 3.0) == first_tencent(plain, 1.0)  # no provider named: no change
