@@ -65,9 +65,12 @@ class RetrievalConfig:
     primary_slots: int = 2  # primary-text units kept in the first five (see HybridRetriever._diverse)
     primary_floor: float = 0.5  # ... when their fused score is at least this share of the top unit's
     expand: bool = True  # add the glossary's other-language terms to the lexical query
-    # The dense query gets each matched term's canonical names only: whole alias lists blur the embedding
-    # (dev: document hit@5 0.43 with all aliases, 0.59 without any expansion).
-    gloss_dense: bool = True
+    # Whether the dense query gets the canonical names of the glossary terms it matches ("… (ICP filing; 备案)").
+    # Whole alias lists blurred the embedding (dev: document hit@5 0.43 with all aliases, 0.59 without any
+    # expansion); canonical names blur it too. Measured 2026-12-06 on the raw list, gold document in the first
+    # five: dev 72 -> 76 of 93 answerable items without them (law 48 -> 50, provider 24 -> 26), test 65 -> 70
+    # of 91. The lexical query keeps the expansion: BM25 needs the Chinese words.
+    gloss_dense: bool = False
 
 
 @dataclass(frozen=True)
