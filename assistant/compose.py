@@ -60,7 +60,10 @@ UNCALIBRATED = {"fake": JudgeConfig(lead=0.0, related=0.0)}
 class ComposerConfig:
     judge: JudgeConfig = field(default_factory=JudgeConfig)
     extra_points: int = 2  # further units that answer well, each a point with its own citation
-    extra_ratio: float = 0.5  # ... when their probability is at least this share of the lead's
+    # ... when their probability is at least this share of the lead's. Dev, 2026-12-06 (article citation precision
+    # / recall / key facts): 0.5 -> 0.356 / 0.629 / 0.618, 0.7 -> 0.438 / 0.613 / 0.587, 0.8 -> 0.473 / 0.579 /
+    # 0.579: the most precise setting that keeps recall at the 0.60.
+    extra_ratio: float = 0.7
     related_reading: int = 3  # passages shown when nothing answers directly
     related_questions: int = 3  # questions the corpus answers, offered under the answer
     excerpt_chars: int = 240  # how much of a guide's answer is quoted
