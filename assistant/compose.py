@@ -45,6 +45,11 @@ POLARITY = re.compile(r"^\s*(?:yes|no|it depends|usually yes|usually no|generall
 # A question asked the other way round: whether something is exempt or not needed, rather than needed.
 INVERSE = re.compile(r"\bexempt|\bexemption|\bno need\b|\bnot (?:need|needed|required|necessary)\b|\bwithout (?:a |an )?"
                      r"(?:filing|beian|licen[cs]e|icp)|免于|豁免|免备案|不用|不需要|无需|不必", re.IGNORECASE)
+# Whether a yes/no question asks what is allowed or what is required: "Can I use a domain my friend registered?"
+# is near "Does the domain have to be registered in my name?", and the latter's "Yes" means "no" to the former.
+PERMISSION = re.compile(r"\b(?:can|could|may|allowed|able to|permitted)\b|可以|可否|能否|能不能|能|允许|行不行|行吗", re.IGNORECASE)
+OBLIGATION = re.compile(r"\b(?:must|need|needs|needed|required?|have to|has to|should|mandatory|obliged)\b|需要|必须|须|"
+                        r"要不要|需不需要|是否要", re.IGNORECASE)
 # A sentence that announces what follows ("可参考以下方式处理。", "The steps are as follows:") answers nothing alone.
 # ("以下" alone is also "up to": "处5倍以下罚款。" announces nothing.)
 LEAD_IN = re.compile(r"(?:如下|(?:以下|下列|下面)(?:方式|方法|步骤|几点|几种|内容|要求|材料|条件|情形|情况|事项)|as follows|"
@@ -77,6 +82,12 @@ class ComposerConfig:
 
 def is_yes_no(question: str) -> bool:
     return question_shape(question).yes_no
+
+
+def modality(question: str) -> str | None:
+    """"permission" or "obligation" when a question asks only one of them (``PERMISSION``, ``OBLIGATION``)."""
+    allowed, required = bool(PERMISSION.search(question)), bool(OBLIGATION.search(question))
+    return None if allowed == required else ("permission" if allowed else "obligation")
 
 
 def strip_polarity(verdict: str) -> str:
@@ -174,18 +185,26 @@ class Composer:
             return f"{best_sentence(statement.text[lang], query_tokens, figure)} {markers(basis)}", [text, *quotes]
         if not statement.verdict:
             return text, quotes
+        shape = question_shape(question)
+        if shape.yes_no and not figure and states_figure(statement.verdict[lang]) and not POLARITY.match(statement.verdict[lang]):
+            # a figure answers "how much / how long", not "can I put the number on the About page?": the rule leads
+            return text, quotes
         verdict = statement.verdict[lang] if self.asked_as(lead, question) else strip_polarity(statement.verdict[lang])
         return f"{verdict} {markers(basis)}", [text, *quotes]
 
     def asked_as(self, lead: Candidate, question: str) -> bool:
         """Whether ``question`` is the yes/no question the note's verdict answers: a yes/no question close enough
-        to one of the note's paraphrases (``JudgeConfig.verdict``), and not its inverse ("Is a site on a Hong Kong
+        to one of the note's paraphrases (``JudgeConfig.verdict``), not its inverse ("Is a site on a Hong Kong
         server exempt from filing?" is near "Does a site on a Hong Kong server need filing?", whose "No" would
-        then say the opposite of what is meant)."""
+        then say the opposite of what is meant), and not asking what is allowed where the paraphrase asks what is
+        required, or the other way round (``modality``)."""
         q = lead.hit.question
         if not is_yes_no(question) or q is None or q.score < self.config.judge.verdict:
             return False
-        return bool(INVERSE.search(question)) == bool(INVERSE.search(q.chunk.text))
+        if bool(INVERSE.search(question)) != bool(INVERSE.search(q.chunk.text)):
+            return False
+        asked, paraphrased = modality(question), modality(q.chunk.text)
+        return asked is None or paraphrased is None or asked == paraphrased
 
     def _point(self, unit: Candidate, book: CitationBook, lang: str, query_tokens: set[str],
                retrieval: Retrieval) -> str:

@@ -19,11 +19,12 @@ from assistant.compose import (
     ComposerConfig,
     answer_excerpt,
     best_sentence,
+    modality,
     strip_polarity,
     with_what_it_announces,
 )
 from assistant.lead import FEATURES, Candidate, Judge, JudgeConfig, features, question_shape, states_figure
-from assistant.models import PRIMARY_KINDS, Answer, Hit, Kind
+from assistant.models import PRIMARY_KINDS, Answer, Hit, Kind, Match
 from assistant.text import citation_numbers
 
 NOTE_FIRST = {"bias": -4.0, "q_cos": 6.0, "note": 3.0}  # a matching note paraphrase dominates
@@ -284,3 +285,42 @@ def test_for_a_figure_question_a_unit_stating_the_figure_leads_among_those_that_
     # when none could lead, the order is the probability alone
     floor = Judge(JudgeConfig(weights={"bias": 6.0, "rank": 1.0}, lead=1.0)).rank(retrieval, question)
     assert [c.score for c in floor] == sorted((c.score for c in floor), reverse=True)
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("Can I use a domain that my friend registered?", "permission"),
+    ("我的网站只备案了，能不能向用户收会员费？", "permission"),
+    ("Does the domain have to be registered in my name?", "obligation"),
+    ("个人网站需要备案吗", "obligation"),
+    ("Do I do Bei'an myself or through my hosting company?", None),
+    ("Can we skip it, or do we need it?", None),  # asks both
+])
+def test_modality_of_a_question(question: str, kind: str | None) -> None:
+    assert modality(question) == kind
+
+
+def test_a_question_about_what_is_allowed_gets_no_yes_or_no_of_a_paraphrase_about_what_is_required(
+        small_assistant: Assistant) -> None:
+    # The note's Yes answers its paraphrase "Does a personal blog need ICP filing?" (required). Matched through it,
+    # "Can a personal blog …?" (allowed) must not get that Yes; a question asked the same way does.
+    unit = _note_candidate(small_assistant, "notes/personal-sites.yml", "")
+    paraphrase = next(c for c in small_assistant.index.chunks if c.facet == "question"
+                      and c.text == "Does a personal blog need ICP filing?")
+    unit = replace(unit, hit=replace(unit.hit, question=Match(chunk=paraphrase, score=0.99, z=3.0)))
+    composer = small_assistant.composer
+    assert composer.asked_as(unit, "Does my personal blog need ICP filing?")
+    assert not composer.asked_as(unit, "Can my personal blog use ICP filing?")
+    assert not composer.asked_as(unit, "Is my personal blog exempt from ICP filing?")
+    assert composer.asked_as(unit, "Does a personal blog, whatever it hosts, get ICP filing?")  # no modal word
+
+
+def test_a_yes_no_question_under_a_note_whose_verdict_is_a_figure_gets_the_rule(small_assistant: Assistant) -> None:
+    unit = _note_candidate(small_assistant, "notes/penalties.yml", "5000元以上5万元以下")
+    assert unit.statement is not None
+    composer, retriever = small_assistant.composer, small_assistant.retriever
+    asked = "备案号可以只放在“关于我们”页面吗？"  # yes/no, no figure asked: the fine is not the answer
+    lead, _ = composer.lead_line(unit, asked, "zh", retriever.retrieve(asked))
+    assert lead.startswith(unit.statement.text["zh"]) and not lead.startswith(unit.statement.verdict["zh"])
+    fine = "备案号没放在首页会被罚多少钱？"
+    lead, _ = composer.lead_line(unit, fine, "zh", retriever.retrieve(fine))
+    assert lead.startswith(unit.statement.verdict["zh"])
