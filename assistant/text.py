@@ -55,13 +55,18 @@ def answer_sentences(text: str) -> list[str]:
     return [m.group(0).strip() for m in ANSWER_SENTENCE.finditer(text) if m.group(0).strip()]
 
 
+# A transcriber's note in a corpus text, not the text itself: "（源文件此处为表格图片 https://… ；以下为源文件表格中的
+# 填表说明文字。）", "5. （源文件缺失）". It stays in the text and is never quoted as what a text says.
+EDITORIAL = re.compile(r"^\s*(?:\d+\.\s*)?[（(]\s*(?:源文件|原文缺失|编者注|editor'?s note|source file)", re.IGNORECASE)
+
+
 def sentences(text: str, *, min_chars: int = MIN_SENTENCE, verbatim: bool = True) -> list[str]:
-    """The sentences (or list items) of ``text`` without Markdown heading lines, list bullets, images and
-    table rules. With ``verbatim`` each is a substring of ``text`` (so it can be quoted) and shorter pieces
-    than ``min_chars`` are dropped (they are labels, not statements)."""
+    """The sentences (or list items) of ``text`` without Markdown heading lines, list bullets, images, table
+    rules and the transcriber's notes (``EDITORIAL``). With ``verbatim`` each is a substring of ``text`` (so it
+    can be quoted) and shorter pieces than ``min_chars`` are dropped (they are labels, not statements)."""
     out = []
     for line in SOURCE_MARKER.sub("\n", text).splitlines():
-        if HEADING.match(line) or line.lstrip().startswith(("![", "|---", "```")):
+        if HEADING.match(line) or line.lstrip().startswith(("![", "|---", "```")) or EDITORIAL.match(line):
             continue
         for piece in SENTENCE_END.split(line):
             piece = piece.strip().lstrip("-*>").strip()

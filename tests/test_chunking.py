@@ -115,3 +115,13 @@ def test_chunk_ids_are_stable_and_content_sensitive(shared_docs: list[Document])
     first, second = chunk_document(doc), chunk_document(doc)
     assert [c.chunk_id for c in first] == [c.chunk_id for c in second]
     assert len({c.chunk_id for c in first}) == len(first)
+
+
+def test_a_transcribers_note_is_never_a_sentence_to_quote() -> None:
+    from assistant.text import sentences, statements
+
+    text = ("## 附录：备案登记表（填表说明）\n\n（源文件此处为表格图片 https://main.qcloudimg.com/raw/x.png 及链接 https://da.do/8kzg ；"
+            "以下为源文件表格中的填表说明文字。源文件第5项为空行，缺失。）\n\n"
+            "1. “主办单位名称” 栏：若网站为组织开办，则应填写组织名称。\n5. （源文件缺失）\n")
+    assert sentences(text) == statements(text) == ["“主办单位名称” 栏：若网站为组织开办，则应填写组织名称。"]
+    assert sentences("（本办法自发布之日起施行。）第一条 为了规范备案，制定本办法。") != []  # only notes about the source
