@@ -76,6 +76,19 @@ def sentences(text: str, *, min_chars: int = MIN_SENTENCE, verbatim: bool = True
 
 
 def statements(text: str) -> list[str]:
-    """The sentences of ``text`` that are not questions: what can be quoted as an answer (a guide's list of
-    "typical user queries" repeats the question that was asked, and answers nothing)."""
-    return [s for s in sentences(text) if not s.rstrip("*_ \"”").endswith(("?", "？"))]
+    """The sentences of ``text`` that are not questions or bare pointers: what can be quoted as an answer (a
+    guide's list of "typical user queries" repeats the question that was asked, and "请参见 [网站命名要求](…)。"
+    sends the reader elsewhere: neither answers)."""
+    return [s for s in sentences(text) if not s.rstrip("*_ \"”").endswith(("?", "？")) and not is_pointer(s)]
+
+
+# "请参考 [备案时长](https://…)。", "See [ICP Filing Overview](…).": a sentence that only names where the answer is
+POINTER_WORDS = re.compile(r"请参见|请参考|详见|参见|参考|查看|see\b|refer to", re.IGNORECASE)
+LINK = re.compile(r"\\?\[[^\]]*\\?\]\([^)]*\)")
+
+
+def is_pointer(sentence: str) -> bool:
+    if not LINK.search(sentence) or not POINTER_WORDS.search(sentence):
+        return False
+    rest = POINTER_WORDS.sub("", LINK.sub("", sentence))
+    return len(re.findall(r"[\u4e00-\u9fff]|[A-Za-z]+", rest)) <= 12

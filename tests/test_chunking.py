@@ -125,3 +125,16 @@ def test_a_transcribers_note_is_never_a_sentence_to_quote() -> None:
             "1. “主办单位名称” 栏：若网站为组织开办，则应填写组织名称。\n5. （源文件缺失）\n")
     assert sentences(text) == statements(text) == ["“主办单位名称” 栏：若网站为组织开办，则应填写组织名称。"]
     assert sentences("（本办法自发布之日起施行。）第一条 为了规范备案，制定本办法。") != []  # only notes about the source
+
+
+@pytest.mark.parametrize(("sentence", "pointer"), [
+    ("请参见 \\[网站命名要求\\](https://cloud.tencent.com/document/product/243/11740)。", True),
+    ("备案审核流程与时长，请参考 [备案时长](https://cloud.tencent.com/document/product/243/1)。", True),
+    ("See [ICP Filing Overview](https://example.com/overview).", True),
+    ("详细操作请参见 [变更备案](https://example.com) ，变更期间网站可以正常访问，但需要保证信息真实并且按照管局要求提交相关材料。", False),
+    ("如果您的服务器购买时长不足 3 个月，请进行续费，使购买时长不少于 3 个月。", False),
+])
+def test_a_sentence_that_only_points_elsewhere_is_not_an_answer(sentence: str, pointer: bool) -> None:
+    from assistant.text import statements
+
+    assert (statements(sentence) == []) is pointer
