@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -101,3 +102,18 @@ def test_a_question_naming_a_provider_lifts_that_providers_guide(small_assistant
 
     assert first_tencent(named, 3.0) < first_tencent(named, 1.0)
     assert first_tencent(plain, 3.0) == first_tencent(plain, 1.0)  # no provider named: no change
+
+
+def test_without_notes_the_lexical_ranking_weighs_as_much_as_the_dense_one(small_assistant: Assistant,
+                                                                           tmp_path: Path) -> None:
+    from assistant.assistant import Assistant as Built
+    from assistant.ingest import ingest
+    from tests.fixtures import SMALL_SUBSET, fake_settings
+
+    with_notes = small_assistant.retriever
+    assert with_notes.dense_weight == with_notes.config.dense_weight == 2.0
+    texts_only = fake_settings(tmp_path, SMALL_SUBSET)  # the shared texts alone: no notes, no registry
+    ingest(texts_only)
+    retriever = Built.from_settings(texts_only).retriever
+    assert not any(retriever.statements)
+    assert retriever.dense_weight == retriever.config.dense_weight_without_notes == 1.0
