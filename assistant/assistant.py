@@ -16,6 +16,7 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+from .asks import retrieval_query, split_asks
 from .compose import Composer, ComposerConfig
 from .embeddings import Embedder, make_embedder
 from .errors import StoreUnavailableError
@@ -167,9 +168,11 @@ class Assistant:
                           citations=(), abstained=True, notices=tuple(notices), as_of=as_of,
                           timings_ms={"retrieve": 0.0, "answer": 0.0, "total": _ms(started)})
         previous = [clean_question(h) for h in (history or []) if h and h.strip()]
+        asks = split_asks(query)
         if previous and (FOLLOW_UP.search(query) or (len(query.split()) <= 3 and lang == "en")):
             notices.append(NOTICES["follow_up"][lang].format(previous=previous[-1][:200]))
             query = f"{previous[-1]} {query}"
+            asks = [query]
         if as_of is not None:
             notices.append(NOTICES["as_of"][lang].format(date=as_of.isoformat()))
         try:
@@ -181,8 +184,10 @@ class Assistant:
             notices.append(NOTICES["stale"][lang].format(error=exc))
         _, retriever, composer = self._engine
         retrieval = retriever.retrieve(query, as_of=as_of, k=self.settings.top_k)
+        by_ask = [(ask, retriever.retrieve(retrieval_query(asks, i), as_of=as_of, k=self.settings.top_k))
+                  for i, ask in enumerate(asks)] if len(asks) > 1 else []
         retrieved_at = time.perf_counter()
-        answer = composer.compose(cleaned, lang, retrieval)
+        answer = composer.compose(cleaned, lang, retrieval, by_ask)
         if mode == "llm" and self.llm is not None and not answer.abstained:
             answer = self.llm.rewrite(answer)
         regime = self._regime(cleaned, lang, facts)

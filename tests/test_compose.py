@@ -14,6 +14,7 @@ import pytest
 from assistant.assistant import Assistant
 from assistant.compose import (
     ABSTAIN_TEXT,
+    NO_DIRECT_ASK,
     NO_DIRECT_TEXT,
     Composer,
     ComposerConfig,
@@ -324,3 +325,47 @@ def test_a_yes_no_question_under_a_note_whose_verdict_is_a_figure_gets_the_rule(
     fine = "备案号没放在首页会被罚多少钱？"
     lead, _ = composer.lead_line(unit, fine, "zh", retriever.retrieve(fine))
     assert lead.startswith(unit.statement.verdict["zh"])
+
+
+# A message of several asks (assistant/asks.py). The whole message has gibberish in it, so its judged units score
+# low on "unknown" (the share of its words the corpus lacks); the ask without it scores high.
+ASK_WEIGHTS = {"bias": 1.0, "unknown": -12.0, "q_cos": 2.0, "note": 1.0}
+
+
+def compose_asks(assistant: Assistant, message: str, **judge: object) -> Answer:
+    from assistant.asks import retrieval_query, split_asks
+
+    config = ComposerConfig(judge=replace(JudgeConfig(lead=0.5, related=0.01), **judge))  # type: ignore[arg-type]
+    asks = split_asks(message)
+    by_ask = [(ask, assistant.retriever.retrieve(retrieval_query(asks, i), k=24)) for i, ask in enumerate(asks)]
+    return Composer(assistant.retriever, config).compose(message, "en", assistant.retriever.retrieve(message, k=24),
+                                                          by_ask)
+
+
+def test_an_ask_that_a_unit_answers_leads_when_the_message_as_a_whole_has_no_answer(small_assistant: Assistant) -> None:
+    message = "Does a personal blog need ICP filing? And what about zorblax quuxification flibbertigibbet wibble?"
+    whole = compose(small_assistant, message, weights=ASK_WEIGHTS)
+    assert whole.lead_from == "none"  # the message alone: no direct answer
+    answer = compose_asks(small_assistant, message, weights=ASK_WEIGHTS)
+    assert not answer.abstained and answer.lead_from == "note"
+    assert answer.verdict is not None and answer.verdict.startswith("On “Does a personal blog need ICP filing?”:")
+    # the other ask is named and said to have no direct answer, never answered with what the first ask found
+    assert answer.points[0].startswith("On “And what about zorblax") and answer.points[0].endswith(NO_DIRECT_ASK["en"])
+
+
+def test_when_the_message_has_a_lead_its_asks_are_not_answered_one_by_one(small_assistant: Assistant) -> None:
+    message = "Does a personal blog need ICP filing? What is the fine when foreign investors exceed the equity cap?"
+    judge = {"weights": NOTE_FIRST, "scope_margin": 100.0}
+    answer = compose_asks(small_assistant, message, **judge)
+    assert answer.lead_from == "note" and answer == compose(small_assistant, message, **judge)
+    assert not any(p.startswith("On “") for p in answer.points)
+
+
+def test_an_ask_that_names_nothing_of_the_domain_is_not_answered(small_assistant: Assistant) -> None:
+    # the first ask finds units that score high (all its words are in the corpus) but names no glossary term; the
+    # out-of-scope check is off (scope_margin), so only the rule on glossary terms keeps it from being answered
+    gibberish = " And what about zorblax quuxification flibbertigibbet wibble?"
+    judge = {"weights": ASK_WEIGHTS, "scope_margin": 100.0}
+    assert compose_asks(small_assistant, "Does a personal blog need ICP filing?" + gibberish, **judge).lead_from == "note"
+    answer = compose_asks(small_assistant, "What is the price of the service in the province?" + gibberish, **judge)
+    assert answer.lead_from == "none" and answer.verdict is None

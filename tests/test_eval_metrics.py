@@ -294,6 +294,9 @@ GOLD = [("regulations/a.zh.md", 5)]
     ("华为云备案文档《X》：“不能直接备案，需要转入。” [1]", "no"),
     ("Huawei Cloud ICP guide 《X》: “ICP备案成功后，还需履行公安联网备案义务。” [1]", ""),
     ("It depends on the province — …", "depends"),
+    # a line that answers one ask of several is read after the ask's label (assistant/asks.py)
+    ("On “Do we have to update our ICP beian?”: Yes — file the change. [1]", "yes"),
+    ("关于“能不能直接改成公司主体？”： 腾讯云备案文档《X》：“不支持，需先注销。” [1]", "no"),
 ])
 def test_stated_polarity_reads_the_verdict_or_the_start_of_the_quote(lead: str, polarity: str) -> None:
     assert stated_polarity(lead) == polarity
@@ -352,3 +355,16 @@ def test_coverage_weights_are_never_negative_in_the_judge_fit() -> None:
     w = fit_constrained(x, y)
     assert all(w[FEATURES.index(name)] >= 0 for name in NON_NEGATIVE)
     assert w[FEATURES.index("s_cov")] == 0.0 and w[FEATURES.index("q_cos")] > 1.0
+
+
+def test_for_a_message_of_several_asks_the_lead_metric_reads_the_line_of_each_ask() -> None:
+    from assistant.evaluation.scoring import lead_lines
+    from assistant.models import Answer
+
+    answer = Answer(question="q", language="zh", verdict="关于“公安备案是必须的吗？”： 需要——…… [1]", citations=(), abstained=False,
+                    points=("关于“有没有时间限制？”： 《X》第12条：“应当自网络正式联通之日起30日内……” [1]", "公安部令第33号……"))
+    text = lead_lines(answer)
+    assert "30日内" in text and "公安部令第33号" not in text
+    assert lead_correct("必须，网络正式联通之日起30日内", False, "note", text, [], GOLD).score == 1.0
+    single = Answer(question="q", language="en", verdict=None, citations=(), abstained=False, points=("Tencent: “…”",))
+    assert lead_lines(single) == "Tencent: “…”"

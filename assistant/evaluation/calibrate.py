@@ -34,7 +34,7 @@ from assistant.assistant import Assistant, clean_question
 from assistant.compose import Composer
 from assistant.evaluation.dataset import EvalItem
 from assistant.evaluation.metrics import lead_correct, polarity
-from assistant.evaluation.scoring import ScoringContext, states_key_fact
+from assistant.evaluation.scoring import ScoringContext, lead_lines, states_key_fact
 from assistant.lead import FEATURES, JUDGE_FILE, JudgeConfig
 from assistant.models import Answer
 from assistant.retrieval import Retrieval
@@ -126,7 +126,7 @@ def item_outcome(item: EvalItem, answer: Answer, ctx: ScoringContext) -> str:
         return "oos_led" if led else "oos_abstained"
     if not led:
         return "unanswered"
-    lead_text = answer.verdict or (answer.points[0] if answer.points else "")
+    lead_text = lead_lines(answer)
     numbers = set(citation_numbers(lead_text))
     sources = [c for c in answer.citations if c.n in numbers]
     return "correct" if is_right_lead(item, answer.lead_from, lead_text, sources, ctx) else "wrong"

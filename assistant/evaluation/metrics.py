@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from assistant.asks import ASK_LABEL
 from assistant.chunking import CN_BIG_UNITS, CN_DIGITS, CN_UNITS, chinese_number
 from assistant.text import citation_numbers, strip_markers
 
@@ -413,6 +414,7 @@ QUOTE = re.compile(r"[“\"]([^”\"]+)[”\"]")
 def stated_polarity(lead_text: str) -> str:
     """The polarity a lead states: a verdict's first word, or the first word of the quote it leads with
     ("不能直接备案，……" says no; a quote that opens otherwise states none)."""
+    lead_text = ASK_LABEL.sub("", lead_text)  # 'On “Is there a deadline?”:' names the ask the line answers
     quote = QUOTE.search(lead_text)
     return polarity(quote.group(1).lstrip("*#- ") if quote else lead_text)
 

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from assistant.asks import ASK_LABEL
 from assistant.embeddings import Embedder
 from assistant.evaluation.dataset import EvalItem
 from assistant.evaluation.metrics import (
@@ -171,7 +172,7 @@ def score_item(item: EvalItem, answer: Answer, markdown: str, config: str, ctx: 
             ("unresolved_markers", validity.unresolved_markers), ("bad_quotes", validity.bad_quotes),
             ("missing_docs", validity.missing_docs), ("duplicate_numbers", validity.duplicate_numbers)) if values}
     result.lead_from = answer.lead_from
-    lead_text = answer.verdict or (answer.points[0] if answer.points else "")
+    lead_text = lead_lines(answer)
     lead_numbers = set(citation_markers(lead_text))
     lead = lead_correct(item.verdict, item.should_abstain, answer.lead_from, lead_text,
                         [c for c in answer.citations if c.n in lead_numbers], item.reference_context_ids,
@@ -193,6 +194,13 @@ def score_item(item: EvalItem, answer: Answer, markdown: str, config: str, ctx: 
     m["key_fact_coverage"] = coverage.score
     result.missing_facts = [match.fact for match in coverage.matches if not match.covered]
     return result
+
+
+def lead_lines(answer: Answer) -> str:
+    """What the ``lead`` metric reads: the first line, and for a message of several asks the line that answers each
+    (``assistant/asks.py``: each starts with the ask's label)."""
+    first = answer.verdict or (answer.points[0] if answer.points else "")
+    return "\n".join([first, *(p for p in answer.points if p != first and ASK_LABEL.match(p))])
 
 
 def states_key_fact(item: EvalItem, lead_text: str, ctx: ScoringContext) -> bool:
