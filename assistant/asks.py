@@ -76,7 +76,9 @@ _CLAUSE_END = re.compile(r"(?<=[，,；;])\s*")
 def ask_label(ask: str, lang: str) -> str:
     """'On “Is there a deadline?”:' for a line answering that ask: its last sentence (not the situation told
     before it), or its last clause that asks when that sentence is long; cut to 80 characters."""
-    clause = _last(_SENTENCE_END.split(ask.strip())) or ask.strip()
+    sentences = [p.strip() for p in _SENTENCE_END.split(ask.strip()) if re.search(r"\w", p)]
+    clause = " ".join(sentences[-2:] if sentences and not _is_question_sized(sentences[-1]) else sentences[-1:])
+    clause = clause or ask.strip()
     if len(clause) > 80:
         clause = _last([c for c in _CLAUSE_END.split(clause) if _ASKS.search(c)]) or clause
     clause = clause.replace("“", "\"").replace("”", "\"")

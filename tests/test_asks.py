@@ -46,4 +46,6 @@ def test_the_label_names_the_ask_not_the_situation() -> None:
     label = ask_label("Our company moved offices and the contact quit. Do we have to update our ICP beian?", "en")
     assert label == "On “Do we have to update our ICP beian?”:"
     assert ask_label("有没有时间限制？", "zh") == "关于“有没有时间限制？”："
+    # a last sentence too short to say what is asked takes the one before it
+    assert ask_label("Our site was blocked by the provider. Why", "en") == "On “Our site was blocked by the provider. Why”:"
     assert ASK_LABEL.match(f"{label} Yes — …") and len(ask_label("x " * 200 + "?", "en")) < 100
