@@ -167,11 +167,10 @@ class Composer:
             verdict = f"{ask_label(ask, lang)} {line}"
         by_ask = []
         for ask, unit, ask_retrieval in answers:
-            if unit is not None and unit.hit.chunk.chunk_id == lead.hit.chunk.chunk_id:
-                continue  # the lead answers it
             line = NO_DIRECT_ASK[lang] if unit is None else \
                 self._lead(unit, book, lang, ask, set(tokenize(ask_retrieval.query)), ask_retrieval)[0]
-            by_ask.append(f"{ask_label(ask, lang)} {line}")
+            if not verdict.endswith(line):  # else the lead's line answers it ("…要怎么注销？" then "大概要多久": the
+                by_ask.append(f"{ask_label(ask, lang)} {line}")  # same section, its sentence with the figure)
         points = [*by_ask, *(p for p in points if not any(p in line for line in by_ask))]
         extras = 0
         for other in ranked[1:] if not by_ask else ():  # several asks answered: no further points

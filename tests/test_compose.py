@@ -369,3 +369,18 @@ def test_an_ask_that_names_nothing_of_the_domain_is_not_answered(small_assistant
     assert compose_asks(small_assistant, "Does a personal blog need ICP filing?" + gibberish, **judge).lead_from == "note"
     answer = compose_asks(small_assistant, "What is the price of the service in the province?" + gibberish, **judge)
     assert answer.lead_from == "none" and answer.verdict is None
+
+
+def test_an_ask_whose_line_would_repeat_the_lead_gets_none_and_one_with_a_line_of_its_own_does(
+        small_assistant: Assistant) -> None:
+    gibberish = " And what about zorblax quuxification flibbertigibbet wibble?"
+    repeated = compose_asks(small_assistant, "Does a personal blog need ICP filing? Does a personal blog need ICP filing "
+                            "at all?" + gibberish, weights=ASK_WEIGHTS)
+    assert [p.split("”")[0] for p in repeated.points if p.startswith("On “")] == ["On “And what about zorblax quuxification"
+                                                                               " flibbertigibbet wibble?"]
+    # the same unit asked a how-question: its rule without the Yes, on a line of its own
+    how = compose_asks(small_assistant, "Does a personal blog need ICP filing? How does a personal blog get its ICP "
+                       "filing?" + gibberish, weights=ASK_WEIGHTS)
+    assert how.verdict is not None and how.verdict.split("”:")[1].strip().startswith("Yes")
+    line = next(p for p in how.points if p.startswith("On “How does"))
+    assert not line.split("”:")[1].strip().startswith("Yes")
