@@ -6,7 +6,8 @@ Each ask is answered on its own (``Composer.compose``'s ``asks``); the words bef
 
 Measured 2026-12-06 (full configuration; right / wrong / no direct answer): a second held-back set of 35
 in-scope questions (`evals/blind/fresh.jsonl`) 14 / 8 / 13 -> 19 / 8 / 8, out of scope abstained 9 -> 8 of 10;
-the Tencent held-back set 28 / 10 / 22 -> 29 / 10 / 21; eval dev 65 / 18 / 10 -> 65 / 19 / 9.
+the Tencent held-back set 28 / 10 / 22 -> 29 / 10 / 21; eval dev 65 / 18 / 10 -> 65 / 19 / 9, test 61 / 17 / 13 ->
+63 / 17 / 11 (evals/README.md).
 
 Rules, not a parser: a message is split after each question mark, and inside a sentence before ", and what/how/
 is …" or "，另外/还有…". A piece too short to be a question on its own, or a closing remark without a question
