@@ -184,10 +184,13 @@ class Assistant:
             notices.append(NOTICES["stale"][lang].format(error=exc))
         _, retriever, composer = self._engine
         retrieval = retriever.retrieve(query, as_of=as_of, k=self.settings.top_k)
-        by_ask = [(ask, retriever.retrieve(retrieval_query(asks, i), as_of=as_of, k=self.settings.top_k))
-                  for i, ask in enumerate(asks)] if len(asks) > 1 else []
         retrieved_at = time.perf_counter()
-        answer = composer.compose(cleaned, lang, retrieval, by_ask)
+        answer = composer.compose(cleaned, lang, retrieval)
+        if len(asks) > 1 and answer.lead_from == "none":
+            # no unit answers the message as a whole: each of its asks is retrieved and answered on its own
+            by_ask = [(ask, retriever.retrieve(retrieval_query(asks, i), as_of=as_of, k=self.settings.top_k))
+                      for i, ask in enumerate(asks)]
+            answer = composer.compose(cleaned, lang, retrieval, by_ask)
         if mode == "llm" and self.llm is not None and not answer.abstained:
             answer = self.llm.rewrite(answer)
         regime = self._regime(cleaned, lang, facts)
