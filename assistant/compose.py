@@ -156,7 +156,13 @@ class Composer:
         # dev: asks answered beside a lead added 4 wrong lines to 9 items and no right one).
         answers = [(ask, self._answering(r, ask), r) for ask, r in asks] if lead is None else []
         if lead is None and not any(unit for _, unit, _ in answers):
-            reading = [self._quote(c, book, lang, query_tokens, retrieval) for c in ranked[: self.config.related_reading]]
+            reading: list[str] = []
+            for unit in ranked:
+                if len(reading) >= self.config.related_reading:
+                    break
+                if unit.statement is None and any(f"“{self._excerpt(unit, query_tokens)}”" in line for line in reading):
+                    continue  # the same words from another page
+                reading.append(self._quote(unit, book, lang, query_tokens, retrieval))
             return Answer(verdict=None, points=(NO_DIRECT_TEXT[lang], *reading), citations=tuple(book.citations),
                           abstained=True, lead_from="none", related=self._related(ranked, None, lang, question), **common)
         if lead is not None:
@@ -176,8 +182,9 @@ class Composer:
         for other in ranked[1:] if not by_ask else ():  # several asks answered: no further points
             if extras >= self.config.extra_points or other.score < self.config.extra_ratio * lead.score:
                 break
-            if book.has(other.hit.chunk):
-                continue
+            if book.has(other.hit.chunk) or (other.statement is None and any(
+                    f"“{self._excerpt(other, query_tokens)}”" in line for line in (verdict, *points))):
+                continue  # already cited, or the same words already quoted from another page (a guide's zh/en copies)
             points.append(self._point(other, book, lang, query_tokens, retrieval))
             extras += 1
         return Answer(verdict=verdict, points=tuple(points), citations=tuple(book.citations), abstained=False,
@@ -251,9 +258,15 @@ class Composer:
                retrieval: Retrieval, figure: str | None = None) -> str:
         """One unit quoted: a FAQ's answer, or the sentence of an article or section that answers (for a lead
         asked for a figure, the unit's sentence that states one, when the closest sentence does not)."""
-        hit = unit.hit
         if unit.statement is not None:
             return self._point(unit, book, lang, query_tokens, retrieval)
+        hit = unit.hit
+        return quoted(source_label(hit.document, hit.chunk, lang), self._excerpt(unit, query_tokens, figure),
+                      book.cite(hit.chunk, hit.document), lang)
+
+    def _excerpt(self, unit: Candidate, query_tokens: set[str], figure: str | None = None) -> str:
+        """What ``_quote`` quotes of a unit that is not a note statement."""
+        hit = unit.hit
         sentence = hit.sentence.chunk.text if hit.sentence is not None else ""
         if unit.kind == "faq" and unit.by_question:
             excerpt = answer_excerpt(hit.chunk.text, self.config.excerpt_chars)
@@ -264,7 +277,7 @@ class Composer:
             excerpt = best_sentence(hit.chunk.text, query_tokens, figure)
         if unit.kind != "faq":
             excerpt = with_what_it_announces(excerpt, hit.chunk.text, self.config.excerpt_chars)
-        return quoted(source_label(hit.document, hit.chunk, lang), excerpt, book.cite(hit.chunk, hit.document), lang)
+        return excerpt
 
     def _basis_quotes(self, statement: NoteStatement, hit: Hit, book: CitationBook, lang: str,
                       query_tokens: set[str], retrieval: Retrieval) -> list[str]:

@@ -384,3 +384,26 @@ def test_an_ask_whose_line_would_repeat_the_lead_gets_none_and_one_with_a_line_o
     assert how.verdict is not None and how.verdict.split("”:")[1].strip().startswith("Yes")
     line = next(p for p in how.points if p.startswith("On “How does"))
     assert not line.split("”:")[1].strip().startswith("Yes")
+
+
+def test_the_same_words_on_two_pages_are_quoted_once(small_assistant: Assistant) -> None:
+    # a guide's zh and en copies, or two pages that repeat a table row: the second adds a source, not an answer
+    import re
+
+    question = "未取得经营许可证擅自从事经营性互联网信息服务怎么处罚"
+    retrieval = small_assistant.retriever.retrieve(question, k=24)
+    first = next(h for h in retrieval.hits if not h.chunk.statement_id)
+    other = next(d for d in small_assistant.index.documents.values() if d.doc_id != first.document.doc_id)
+    twin = replace(first, chunk=replace(first.chunk, chunk_id=first.chunk.chunk_id + "-copy", doc_id=other.doc_id),
+                   document=other)
+    rest = tuple(h for h in retrieval.hits if h is not first)
+    for hits in ((first, twin, *rest), (twin, first, *rest)):
+        config = ComposerConfig(judge=JudgeConfig(lead=0.5, related=0.01, weights=QUOTE_FIRST))
+        answer = Composer(small_assistant.retriever, config).compose(question, "zh", replace(retrieval, hits=hits))
+        quotes = re.findall(r"“([^”]+)”", " ".join([answer.verdict or "", *answer.points]))
+        assert answer.lead_from != "none" and len(quotes) >= 1 and len(quotes) == len(set(quotes)), quotes
+    # and in the related reading when nothing answers
+    config = ComposerConfig(judge=JudgeConfig(lead=0.999999, related=0.01, weights=QUOTE_FIRST))
+    reading = Composer(small_assistant.retriever, config).compose(question, "zh", replace(retrieval, hits=(first, twin, *rest)))
+    quotes = re.findall(r"“([^”]+)”", " ".join(reading.points))
+    assert reading.lead_from == "none" and len(quotes) == len(set(quotes)) == 3
