@@ -10,8 +10,7 @@ The judge (``lead.py``) ranks the retrieved units by whether they answer the que
 Up to ``extra_points`` further units that answer almost as well follow, each quoted with its own citation.
 A message of several asks that no unit answers as a whole gets a line per ask, labelled with the ask: its
 answer, or that the corpus has no direct answer to that part. Below the judge's lead floor the corpus has no
-direct answer: the closest passages are shown as related
-reading with no verdict. An out-of-scope note paraphrase that matches best, a question none of whose words
+direct answer: the closest passages are shown as related reading with no verdict. An out-of-scope note paraphrase that matches best, a question none of whose words
 occur in the corpus, or nothing even related gives an abstention citing nothing. Every sentence ends with the
 [n] of what it rests on, and every quote is verbatim.
 """
@@ -157,12 +156,9 @@ class Composer:
         answers = [(ask, self._answering(r, ask), r) for ask, r in asks] if lead is None else []
         if lead is None and not any(unit for _, unit, _ in answers):
             reading: list[str] = []
-            for unit in ranked:
-                if len(reading) >= self.config.related_reading:
-                    break
-                if unit.statement is None and any(f"“{self._excerpt(unit, query_tokens)}”" in line for line in reading):
-                    continue  # the same words from another page
-                reading.append(self._quote(unit, book, lang, query_tokens, retrieval))
+            for near in ranked:
+                if len(reading) < self.config.related_reading and not self._quoted_already(near, query_tokens, reading):
+                    reading.append(self._quote(near, book, lang, query_tokens, retrieval))
             return Answer(verdict=None, points=(NO_DIRECT_TEXT[lang], *reading), citations=tuple(book.citations),
                           abstained=True, lead_from="none", related=self._related(ranked, None, lang, question), **common)
         if lead is not None:
@@ -175,20 +171,26 @@ class Composer:
         for ask, unit, ask_retrieval in answers:
             line = NO_DIRECT_ASK[lang] if unit is None else \
                 self._lead(unit, book, lang, ask, set(tokenize(ask_retrieval.query)), ask_retrieval)[0]
-            if not verdict.endswith(line):  # else the lead's line answers it ("…要怎么注销？" then "大概要多久": the
-                by_ask.append(f"{ask_label(ask, lang)} {line}")  # same section, its sentence with the figure)
+            # an ask whose line is the lead's is answered by it; the lead's unit may still give another ask its own
+            # line ("…要怎么注销？" then "大概要多久": the same section, its sentence with the figure)
+            if not verdict.endswith(line):
+                by_ask.append(f"{ask_label(ask, lang)} {line}")
         points = [*by_ask, *(p for p in points if not any(p in line for line in by_ask))]
         extras = 0
         for other in ranked[1:] if not by_ask else ():  # several asks answered: no further points
             if extras >= self.config.extra_points or other.score < self.config.extra_ratio * lead.score:
                 break
-            if book.has(other.hit.chunk) or (other.statement is None and any(
-                    f"“{self._excerpt(other, query_tokens)}”" in line for line in (verdict, *points))):
-                continue  # already cited, or the same words already quoted from another page (a guide's zh/en copies)
+            if book.has(other.hit.chunk) or self._quoted_already(other, query_tokens, [verdict, *points]):
+                continue
             points.append(self._point(other, book, lang, query_tokens, retrieval))
             extras += 1
         return Answer(verdict=verdict, points=tuple(points), citations=tuple(book.citations), abstained=False,
                       lead_from=lead.kind, related=self._related(ranked, lead, lang, question), **common)
+
+    def _quoted_already(self, unit: Candidate, query_tokens: set[str], lines: Sequence[str]) -> bool:
+        """The words ``unit`` would quote are already quoted from another page (a guide's zh and en copies, a table
+        row two pages repeat): a second source, not a second answer."""
+        return unit.statement is None and any(f"“{self._excerpt(unit, query_tokens)}”" in line for line in lines)
 
     def _answering(self, retrieval: Retrieval, question: str) -> Candidate | None:
         """The unit that answers one ask of a message (``question``, retrieved as ``retrieval``), if one reaches the
