@@ -7,6 +7,7 @@ citations), not the fitted weights themselves (the eval measures those).
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import pytest
@@ -407,3 +408,23 @@ def test_the_same_words_on_two_pages_are_quoted_once(small_assistant: Assistant)
     reading = Composer(small_assistant.retriever, config).compose(question, "zh", replace(retrieval, hits=(first, twin, *rest)))
     quotes = re.findall(r"“([^”]+)”", " ".join(reading.points))
     assert reading.lead_from == "none" and len(quotes) == len(set(quotes)) == 3
+
+
+# Asking leave to do without something ("Can I use Chinese cloud servers without Bei'an?", "不备案可以…吗？").
+LEAVE_TO_DO_WITHOUT = re.compile(r"\b(?:can|could|may|legal|allowed|permitted)\b.*\bwithout\b|"
+                                 r"(?:不备案|没备案|未备案|不办|没有)\S*(?:可以|能)\S*吗", re.IGNORECASE)
+
+
+def test_a_notes_paraphrases_ask_the_question_its_yes_answers() -> None:
+    """A note's Yes/No is shown for the question its paraphrases ask (``Composer.asked_as``). A "Yes — must be filed"
+    note that also lists "Can I use Chinese cloud servers without Bei'an?" answered "Can I use Cloudflare's China
+    Network if my domain isn't filed yet?" with "Yes" (2026-12-06): the law's answer to leave to do without is No."""
+    from assistant.corpus import scan_corpus
+    from assistant.settings import PROJECT_ROOT
+
+    wrong = [(doc.doc_id, s.id, q) for doc in scan_corpus([PROJECT_ROOT / "corpus"]).documents
+             for s in doc.statements if s.verdict and re.match(r"(?:yes|需要|会|可以|必须)\b", s.verdict.get("en", "").lower())
+             for qs in s.questions.values() for q in qs if LEAVE_TO_DO_WITHOUT.search(q)]
+    assert not wrong
+    assert LEAVE_TO_DO_WITHOUT.search("Can I use Chinese cloud servers without Bei'an?")
+    assert LEAVE_TO_DO_WITHOUT.search("用境内云服务器不备案可以吗？") and LEAVE_TO_DO_WITHOUT.search("没有实名认证的域名能解析吗？")
