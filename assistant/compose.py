@@ -143,7 +143,7 @@ class Composer:
         """The answer to ``question``. ``asks``: when the message asks several things, each ask with its own
         retrieval (``assistant/asks.py``); each ask that a unit answers gets its own line, and one that none
         answers is said to have no direct answer."""
-        ranked = self.judge.rank(retrieval, question, notes=not _history(retrieval))
+        ranked = self.judge.rank(retrieval, question, notes=not retrieval.history_intent)
         common: dict[str, Any] = {"question": question, "language": lang, "retrieved": retrieval.routed,
                                   "ranked": retrieval.hits, "as_of": retrieval.as_of}
         if self.judge.out_of_scope(retrieval, ranked):
@@ -200,7 +200,7 @@ class Composer:
         glossary = self.retriever.glossary
         if glossary is not None and not glossary.find(retrieval.query):
             return None
-        ranked = self.judge.rank(retrieval, question, notes=not _history(retrieval))
+        ranked = self.judge.rank(retrieval, question, notes=not retrieval.history_intent)
         if self.judge.out_of_scope(retrieval, ranked) or not ranked or ranked[0].score < self.config.judge.lead:
             return None
         return ranked[0]
@@ -329,7 +329,3 @@ class Composer:
                 break
         return tuple(found)
 
-
-def _history(retrieval: Retrieval) -> bool:
-    """A question about the law at another time: the notes, which describe the law in force, do not answer it."""
-    return retrieval.as_of is not None or retrieval.history_intent

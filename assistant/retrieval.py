@@ -90,7 +90,7 @@ class Retrieval:
     routed: tuple[Hit, ...]
     query: str  # the expanded query that was searched
     expansions: tuple[str, ...]
-    history_intent: bool
+    history_intent: bool  # a question about the law at another time (its words, or ``as_of``): notes do not answer it
     as_of: date | None
     known_terms: tuple[str, ...] = ()  # the question's own words that occur anywhere in the corpus
     unknown_share: float = 0.0  # share of the question's words that occur nowhere in the corpus

@@ -90,9 +90,8 @@ def training_rows(composer: Composer, cached: Sequence[Cached], ctx: ScoringCont
     """Per item: the features of every judged unit and whether it would be a right lead."""
     out = []
     for item, question, lang, retrieval in cached:
-        history = retrieval.as_of is not None or retrieval.history_intent
         rows, labels = [], []
-        for unit in composer.judge.rank(retrieval, question, notes=not history):
+        for unit in composer.judge.rank(retrieval, question, notes=not retrieval.history_intent):
             text, sources = composer.lead_line(unit, question, lang, retrieval)
             rows.append(unit.features)
             labels.append(float(not item.should_abstain and is_right_lead(item, unit.kind, text, sources, ctx)))
@@ -212,8 +211,7 @@ def verdict_floor(assistant: Assistant, cached: Sequence[Cached], judge: JudgeCo
         expected = polarity(item.verdict)
         if item.should_abstain or not expected:
             continue
-        history = retrieval.as_of is not None or retrieval.history_intent
-        ranked = composer.judge.rank(retrieval, question, notes=not history)
+        ranked = composer.judge.rank(retrieval, question, notes=not retrieval.history_intent)
         lead = ranked[0] if ranked and ranked[0].score >= judge.lead else None
         if lead is None or lead.statement is None or not lead.statement.verdict or lead.hit.question is None:
             continue
