@@ -227,11 +227,10 @@ def kill_ingests(settings: Settings, runs: int) -> None:
     zygote = Child(["ingest", "--rebuild", "--wait", "60", *cli_args(settings)], script=ZYGOTE)
     try:
         zygote.wait_for("ready")
-        pid, started = fork_run(zygote)  # calibration: how long one whole ingest takes
-        zygote.wait_for(f"exit {pid} 0")
-        assert f"phase done {pid}" in zygote.seen, zygote.err[-20:]
-        duration = zygote.seen[f"phase done {pid}"] - started
-        check_consistent(settings, expected)
+        # Calibration: how long one whole ingest takes. The first forked run can be slower than the rest (a CI run
+        # measured 1.50 s, then 6 of 12 kills came after the ingest had ended), so the fastest of two is taken and
+        # every run that ends before its kill shortens the estimate further.
+        duration = min(whole_run(zygote, settings, expected) for _ in range(2))
         rng = random.Random(SEED)
         phases: Counter[str] = Counter()
         for run in range(runs):
@@ -243,6 +242,8 @@ def kill_ingests(settings: Settings, runs: int) -> None:
                 os.kill(pid, signal.SIGKILL)
             zygote.wait_for(f"exit {pid} ", prefix=True)
             phases[zygote.last_phase(pid)] += 1
+            if f"phase done {pid}" in zygote.seen:  # it outran the kill: the ingests are faster than measured
+                duration = min(duration, zygote.seen[f"phase done {pid}"] - started)
             check_answers(settings, expected)  # the pointer never names a half-built generation
             ingest(settings, rebuild=run % 3 == 0, wait_s=30)  # takes over the dead lease, drops its generation
             check_consistent(settings, expected)
@@ -252,6 +253,15 @@ def kill_ingests(settings: Settings, runs: int) -> None:
         zygote.finish(timeout=30)
     print(f"{runs} kills over {duration:.2f} s ingests, last phase reached: {dict(phases)}")
     assert sum(phases[p] for p in ("leased", "batch")) >= runs // 3  # most kills land mid-build
+
+
+def whole_run(zygote: Child, settings: Settings, expected: set[str]) -> float:
+    """One forked ingest left to finish; how long it took."""
+    pid, started = fork_run(zygote)
+    zygote.wait_for(f"exit {pid} 0")
+    assert f"phase done {pid}" in zygote.seen, zygote.err[-20:]
+    check_consistent(settings, expected)
+    return zygote.seen[f"phase done {pid}"] - started
 
 
 def fork_run(zygote: Child) -> tuple[int, float]:
