@@ -197,8 +197,8 @@ def _outline(lines: list[str]) -> _Section:
     """The heading tree of a Markdown page (the root holds the text before the first heading)."""
     root = _Section(level=0, heading="", path=[], start=0)
     stack = [root]
-    for i, line in enumerate(lines):
-        m = HEADING.match(line)
+    for i, (line, fenced) in enumerate(zip(lines, _fenced(lines))):
+        m = None if fenced else HEADING.match(line)  # "# Fetch raw HTML" in a code block is a comment
         if not m:
             continue
         level = len(m.group(1))
@@ -269,16 +269,20 @@ def question_facet(title: str, heading: str) -> str:
 
 
 def _content_lines(lines: list[str]) -> list[bool]:
-    """False for lines that are metadata, not content: fenced YAML blocks and source lines of the distilled
-    guides (they stay in a unit's verbatim text when they sit inside it, but never start or end one)."""
-    content, fenced = [], False
+    """False for lines that are not content: fenced blocks (YAML metadata, an agent skill's shell commands) and
+    source lines of the distilled guides. They stay in a unit's verbatim text when they sit inside it, but never
+    start or end one, and are never quoted."""
+    return [not fenced and not SOURCE_LINE.match(line) for line, fenced in zip(lines, _fenced(lines))]
+
+
+def _fenced(lines: list[str]) -> list[bool]:
+    """True for the lines of fenced code blocks, their ``` fences included."""
+    marks, inside = [], False
     for line in lines:
-        if line.strip().startswith("```"):
-            fenced = not fenced
-            content.append(False)
-            continue
-        content.append(not fenced and not SOURCE_LINE.match(line))
-    return content
+        fence = line.strip().startswith("```")
+        marks.append(inside or fence)
+        inside = inside != fence
+    return marks
 
 
 def _section_pieces(doc: Document, limit: int) -> Iterator[dict]:
@@ -292,7 +296,8 @@ def _section_pieces(doc: Document, limit: int) -> Iterator[dict]:
         # A FAQ question block stays whole with its answer; other long sections split at paragraphs.
         pieces = [text] if heading and is_question(heading.strip("*# ").strip()) else split_long(text, limit)
         for part, piece in enumerate(pieces):
-            clean = "\n".join(line for line in piece.splitlines() if not SOURCE_LINE.match(line))
+            piece_lines = piece.splitlines()  # sentences to quote: neither source lines nor code
+            clean = "\n".join(line for line, content in zip(piece_lines, _content_lines(piece_lines)) if content)
             yield {"text": piece, "title_path": title_path, "part": part, "language": lang,
                    "facets": (facets if part == 0 else []) + [("sentence", s) for s in statements(clean)
                                                                if s in piece]}

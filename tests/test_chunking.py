@@ -101,6 +101,20 @@ def test_faq_question_blocks_stay_whole(shared_docs: list[Document]) -> None:
     assert blocks > 100
 
 
+def test_code_blocks_hold_neither_headings_nor_sentences() -> None:
+    # As in the Huawei Cloud skill page: "# Fetch raw HTML" in a shell block once became a level-1 heading,
+    # and every later section was cited under it ("… › Required for web search capability › Response Examples").
+    # Nor is a line of code a sentence to quote: "pip install requests beautifulsoup4" once led an answer.
+    body = ("## Core Commands\n\nRun the fetcher.\n\n```bash\n# Fetch raw HTML\npip install requests beautifulsoup4\n```\n\nThen run it.\n\n"
+            "## Response Examples\n\n### Example 2: Cancel access on one provider\n\n取消阿里云一侧的接入不影响华为云。\n")
+    doc = Document(doc_id="guides/x/skill.md", root="r", title="Skill", title_en="", kind=Kind.PROVIDER_GUIDE,
+                   language="zh", body=body)
+    paths = {c.title_path for c in chunk_document(doc) if not c.facet}
+    assert paths == {"Skill › Core Commands", "Skill › Response Examples › Example 2: Cancel access on one provider"}
+    sentences = [c.text for c in chunk_document(doc) if c.facet == "sentence"]
+    assert "取消阿里云一侧的接入不影响华为云。" in sentences and not any("pip" in s or "Fetch" in s for s in sentences)
+
+
 def test_boilerplate_sentences_are_not_facets(shared_docs: list[Document]) -> None:
     chunks = [c for d in shared_docs for c in chunk_document(d)]
     kept = drop_repeated_facets(chunks, {d.doc_id for d in shared_docs if d.kind in (Kind.PROVIDER_GUIDE, Kind.BLOG)})
