@@ -51,9 +51,11 @@ INVERSE = re.compile(r"\bexempt|\bexemption|\bno need\b|\bnot (?:need|needed|req
                      r"(?:filing|beian|licen[cs]e|icp)|免于|豁免|免备案|不用|不需要|无需|不必", re.IGNORECASE)
 # Whether a yes/no question asks what is allowed or what is required: "Can I use a domain my friend registered?"
 # is near "Does the domain have to be registered in my name?", and the latter's "Yes" means "no" to the former.
-PERMISSION = re.compile(r"\b(?:can|could|may|allowed|able to|permitted)\b|可以|可否|能否|能不能|能|允许|行不行|行吗", re.IGNORECASE)
+# ("才能", "可能", "功能" hold 能 and ask no permission: "为什么要求先备案才能开通网站？" asks why.)
+PERMISSION = re.compile(r"\b(?:can|could|may|allowed|able to|permitted)\b|可以|可否|(?<![才可功性智技本])能|允许|行不行|行吗",
+                        re.IGNORECASE)
 OBLIGATION = re.compile(r"\b(?:must|need|needs|needed|required?|have to|has to|should|mandatory|obliged)\b|需要|必须|须|"
-                        r"要不要|需不需要|是否要", re.IGNORECASE)
+                        r"义务|要不要|需不需要|是否要", re.IGNORECASE)
 # A sentence that announces what follows ("可参考以下方式处理。", "The steps are as follows:") answers nothing alone.
 # ("以下" alone is also "up to": "处5倍以下罚款。" announces nothing.)
 LEAD_IN = re.compile(r"(?:如下|(?:以下|下列|下面)(?:方式|方法|步骤|几点|几种|内容|要求|材料|条件|情形|情况|事项)|as follows|"
@@ -241,9 +243,11 @@ class Composer:
         to one of the note's paraphrases (``JudgeConfig.verdict``), not its inverse ("Is a site on a Hong Kong
         server exempt from filing?" is near "Does a site on a Hong Kong server need filing?", whose "No" would
         then say the opposite of what is meant), and not asking what is allowed where the paraphrase asks what is
-        required, or the other way round (``modality``)."""
+        required, or the other way round (``modality``). The paraphrase must itself be a yes/no question: the "Yes"
+        under "Why does my cloud provider refuse to serve my site before Bei'an?" answers "can the provider open my
+        site before filing?" the wrong way round."""
         q = lead.hit.question
-        if not is_yes_no(question) or q is None or q.score < self.config.judge.verdict:
+        if not is_yes_no(question) or q is None or q.score < self.config.judge.verdict or not is_yes_no(q.chunk.text):
             return False
         if bool(INVERSE.search(question)) != bool(INVERSE.search(q.chunk.text)):
             return False

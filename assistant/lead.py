@@ -30,11 +30,12 @@ from .models import Hit, Kind, NoteStatement, Status
 from .retrieval import Retrieval, statement_of
 
 JUDGE_FILE = Path(__file__).with_name("judge.json")
-# A yes/no question: a clause that opens with an auxiliary verb ("..., do we still need a beian?"), or a
-# Chinese yes/no form.
-YES_NO = re.compile(r"(?:^|[.,;:!?。，；！？]\s*)(?:do|does|did|is|are|am|was|were|can|could|may|might|must|should|"
-                    r"shall|will|would|need|have|has)\b[^.?!。？！]*(?:[?？]|$)|吗\s*[？?]?\s*$|吗[？?]|是否|能否|可否|是不是|"
-                    r"要不要|需不需要|能不能|可不可以|有没有|会不会|用不用|必须.*[？?]$", flags=re.IGNORECASE)
+# A yes/no question: a clause that opens with an auxiliary verb ("..., do we still need a beian?", "My site is
+# filed — do I still need to file my app?"; a dot inside a word such as ".cn" or "blog.example.com" ends no
+# clause), or a Chinese yes/no form, A-not-A included ("备一次案够不够？", "算不算经营性？").
+YES_NO = re.compile(r"(?:^|[.,;:!?。，；！？—–]\s*|\s-\s*)(?:do|does|did|is|are|am|was|were|can|could|may|might|must|"
+                    r"should|shall|will|would|need|have|has)\b(?:[^.?!。？！]|\.(?=\S))*(?:[?？]|$)|吗\s*[？?]?\s*$|吗[？?]|"
+                    r"是否|能否|可否|有没有|([\u4e00-\u9fff])不\1|可不可以|需不需要|必须.*[？?]$", flags=re.IGNORECASE)
 FIGURES = {
     "duration": (re.compile(r"how long|how many (?:days|hours|weeks|months|years)|how soon|how quickly|deadline|"
                             r"多久|多长时间|几天|多少天|几个工作日|多少个工作日|时限|期限|有效期|多少年|几年", re.IGNORECASE),

@@ -193,6 +193,12 @@ def test_related_questions_are_in_the_users_language_and_not_the_question(small_
     ("What is an authorization code?", False, None),
     ("网络安全法修改了吗？什么时候生效？", True, "date"),
     ("When did the amended Cybersecurity Law take effect?", False, "date"),
+    ("My website already has an ICP number — do I still need to file my app?", True, None),
+    ("Does buying a .cn domain require ICP filing?", True, None),  # the dot of ".cn" ends no clause
+    ("If my main domain is filed, does blog.example.com need its own filing?", True, None),
+    ("APP和网站用同一个域名，备一次案够不够？", True, None),  # A-not-A
+    ("我的网站属于经营性还是非经营性？", False, None),  # either-or: no yes/no
+    ("云服务商为什么要求先备案才能开通网站？", False, None),
 ])
 def test_question_shape(question: str, yes_no: bool, figure: str | None) -> None:
     shape = question_shape(question)
@@ -296,6 +302,9 @@ def test_for_a_figure_question_a_unit_stating_the_figure_leads_among_those_that_
     ("个人网站需要备案吗", "obligation"),
     ("Do I do Bei'an myself or through my hosting company?", None),
     ("Can we skip it, or do we need it?", None),  # asks both
+    ("网站还没备案，云服务商能先给我开通接入吗？", "permission"),
+    ("云服务商为什么要求先备案才能开通网站？", None),  # 才能 asks no permission
+    ("接入商有义务检查网站备案吗？", "obligation"),
 ])
 def test_modality_of_a_question(question: str, kind: str | None) -> None:
     assert modality(question) == kind
@@ -314,6 +323,20 @@ def test_a_question_about_what_is_allowed_gets_no_yes_or_no_of_a_paraphrase_abou
     assert not composer.asked_as(unit, "Can my personal blog use ICP filing?")
     assert not composer.asked_as(unit, "Is my personal blog exempt from ICP filing?")
     assert composer.asked_as(unit, "Does a personal blog, whatever it hosts, get ICP filing?")  # no modal word
+
+
+def test_a_yes_or_no_is_given_only_through_a_paraphrase_that_is_a_yes_no_question(small_assistant: Assistant) -> None:
+    # Matched through a why-question, a note's "Yes" does not answer the yes/no question asked: under "Why does my
+    # cloud provider refuse to serve my site before filing?", "Yes — providers may not give access" told
+    # "Can the provider open access before filing?" the opposite of the rule. The rule is then given without it.
+    unit = _note_candidate(small_assistant, "notes/personal-sites.yml", "")
+    paraphrase = next(c for c in small_assistant.index.chunks if c.facet == "question"
+                      and c.text == "Does a personal blog need ICP filing?")
+    why = replace(paraphrase, text="Why does a personal blog need ICP filing?")
+    composer = small_assistant.composer
+    asked = "Does my personal blog need ICP filing?"
+    assert composer.asked_as(replace(unit, hit=replace(unit.hit, question=Match(chunk=paraphrase, score=0.99, z=3.0))), asked)
+    assert not composer.asked_as(replace(unit, hit=replace(unit.hit, question=Match(chunk=why, score=0.99, z=3.0))), asked)
 
 
 def test_a_yes_no_question_under_a_note_whose_verdict_is_a_figure_gets_the_rule(small_assistant: Assistant) -> None:
