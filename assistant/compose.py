@@ -78,6 +78,10 @@ class ComposerConfig:
     related_reading: int = 3  # passages shown when nothing answers directly
     related_questions: int = 3  # questions the corpus answers, offered under the answer
     excerpt_chars: int = 240  # how much of a guide's answer is quoted
+    # how much less close to the question (cosine) than the closest sentence a sentence stating the figure asked for
+    # may be. Gaps seen on 2026-12-06: 0.11 and 0.15 for the figure that answers ("满3个工作日", "5个工作日完成审核"),
+    # 0.35 for one about something else ("居住证（有效期1个月以上）" for "法人换人了…多久之内要办"); 0.1 lost the first two.
+    figure_slack: float = 0.2
 
     @classmethod
     def for_backend(cls, backend: str, **changes: object) -> ComposerConfig:
@@ -267,15 +271,23 @@ class Composer:
         if unit.statement is not None:
             return self._point(unit, book, lang, query_tokens, retrieval)
         hit = unit.hit
-        return quoted(source_label(hit.document, hit.chunk, lang), self._excerpt(unit, query_tokens, figure),
+        return quoted(source_label(hit.document, hit.chunk, lang), self._excerpt(unit, query_tokens, figure, retrieval),
                       book.cite(hit.chunk, hit.document), lang)
 
-    def _excerpt(self, unit: Candidate, query_tokens: set[str], figure: str | None = None) -> str:
+    def _excerpt(self, unit: Candidate, query_tokens: set[str], figure: str | None = None,
+                 retrieval: Retrieval | None = None) -> str:
         """What ``_quote`` quotes of a unit that is not a note statement."""
         hit = unit.hit
         sentence = hit.sentence.chunk.text if hit.sentence is not None else ""
         if unit.kind == "faq" and unit.by_question:
             excerpt = answer_excerpt(hit.chunk.text, self.config.excerpt_chars)
+        elif sentence and sentence in hit.chunk.text and figure and not has_figure(sentence, figure) \
+                and retrieval is not None and retrieval.scores is not None and hit.sentence is not None:
+            # asked for a figure the closest sentence lacks: the closest sentence that states one, if it is about as
+            # close ("法人换人了…多久之内要办？" once got a Huawei section's "居住证（有效期1个月以上）")
+            stating = self.retriever.closest_stating(hit.chunk, retrieval.scores, lambda t: has_figure(t, figure))
+            near = stating is not None and stating[1] >= hit.sentence.score - self.config.figure_slack
+            excerpt = stating[0].text if near and stating[0].text in hit.chunk.text else sentence
         elif sentence and sentence in hit.chunk.text and not (figure and not has_figure(sentence, figure)
                                                                and has_figure(hit.chunk.text, figure)):
             excerpt = sentence  # the sentence that answers, not the unit's first one

@@ -20,6 +20,7 @@ per-facet scores the composer needs, and it cannot filter versions by date; the 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -422,6 +423,19 @@ class HybridRetriever:
             return float(self.index.embeddings[j] @ self.index.embeddings[r]) + shared / weight + 0.5 * figures
 
         return self.index.chunks[max(own, key=likeness)]
+
+    def closest_stating(self, chunk: Chunk, scores: np.ndarray | None,
+                        states: Callable[[str], bool]) -> tuple[Chunk, float] | None:
+        """The sentence facet of ``chunk`` closest to the question among those ``states`` accepts, and its cosine."""
+        i = self.units.position.get(chunk.chunk_id)
+        if i is None or scores is None:
+            return None
+        own = [j for j in self.units.sentences[int(self.units.unit_of[i])]
+               if self.index.chunks[j].parent == chunk.chunk_id and states(self.index.chunks[j].text)]
+        if not own:
+            return None
+        j = max(own, key=lambda k: scores[k])
+        return self.index.chunks[j], float(scores[j])
 
     def best_sentence(self, chunk: Chunk, scores: np.ndarray | None, question: str = "") -> Chunk | None:
         """The sentence facet of ``chunk`` that answers the question best: closest in meaning, and naming

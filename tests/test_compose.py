@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from assistant.assistant import Assistant
@@ -269,6 +270,29 @@ def test_a_figure_question_under_a_yes_or_no_note_leads_with_the_sentence_statin
     asked = "Does a website need a licence or a filing?"
     verdict, _ = composer.lead_line(unit, asked, "en", small_assistant.retriever.retrieve(asked))
     assert verdict.split(" [")[0].rstrip(". ") in unit.statement.verdict["en"] + strip_polarity(unit.statement.verdict["en"])
+
+
+def test_a_sentence_stating_the_figure_asked_for_is_quoted_only_when_it_is_about_as_close_to_the_question(
+        small_assistant: Assistant) -> None:
+    # Order 292 (2024) Art. 11: its closest sentence states no figure; "提前30日" is in another sentence. Asked
+    # "how long", that sentence is quoted when it is nearly as close to the question as the closest one, and not
+    # when it is far (a Huawei section once answered "法人换人了…多久之内要办" with "居住证（有效期1个月以上）").
+    index = small_assistant.index
+    doc_id = "regulations/internet-information-services-measures-2024.zh.md"
+    article = next(c for c in index.chunks if c.doc_id == doc_id and c.article_no == 11 and not c.facet)
+    own = [i for i, c in enumerate(index.chunks) if c.parent == article.chunk_id and c.facet == "sentence"]
+    closest = next(i for i in own if "不得从事有偿服务" in index.chunks[i].text)
+    stating = next(i for i in own if "30日" in index.chunks[i].text)
+    unit = Candidate(hit=Hit(chunk=article, document=index.documents[doc_id], score=1.0,
+                             sentence=Match(chunk=index.chunks[closest], score=0.6, z=2.0)), kind="article", score=0.9)
+    question = "How many days ahead do we have to change the filed service items?"
+    retrieval = small_assistant.retriever.retrieve(question)
+    composer = small_assistant.composer
+    for stating_score, quoted_sentence in [(0.6 - composer.config.figure_slack + 0.01, stating), (0.2, closest)]:
+        scores = np.zeros(len(index.chunks), dtype=np.float32)
+        scores[closest], scores[stating] = 0.6, stating_score
+        lead, _ = composer.lead_line(unit, question, "en", replace(retrieval, scores=scores))
+        assert f"“{index.chunks[quoted_sentence].text}”" in lead, (stating_score, lead)
 
 
 def test_a_verdict_that_is_a_figure_stays_when_the_question_asks_for_another_kind(small_assistant: Assistant) -> None:
