@@ -82,13 +82,20 @@ def statements(text: str) -> list[str]:
     return [s for s in sentences(text) if not s.rstrip("*_ \"”").endswith(("?", "？")) and not is_pointer(s)]
 
 
-# "请参考 [备案时长](https://…)。", "See [ICP Filing Overview](…).": a sentence that only names where the answer is
+# "请参考 [备案时长](https://…)。", "See [ICP Filing Overview](…).": a sentence that only names where the answer is;
+# so is a link or address with a short label and nothing else ("备案流程：https://…", "[立刻进行备案 >>](https://…)").
 POINTER_WORDS = re.compile(r"请参见|请参考|详见|参见|参考|查看|see\b|refer to", re.IGNORECASE)
-LINK = re.compile(r"\\?\[[^\]]*\\?\]\([^)]*\)")
+LINK = re.compile(r"\\?\[([^\]]*)\\?\]\([^)]*\)")
+BARE_URL = re.compile(r"https?://\S+")
 
 
 def is_pointer(sentence: str) -> bool:
-    if not LINK.search(sentence) or not POINTER_WORDS.search(sentence):
+    if not LINK.search(sentence) and not BARE_URL.search(sentence):
         return False
-    rest = POINTER_WORDS.sub("", LINK.sub("", sentence))
-    return len(re.findall(r"[\u4e00-\u9fff]|[A-Za-z]+", rest)) <= 12
+    if POINTER_WORDS.search(sentence):
+        return _words(POINTER_WORDS.sub("", BARE_URL.sub("", LINK.sub("", sentence)))) <= 12
+    return _words(BARE_URL.sub("", LINK.sub(r"\1", sentence))) <= 8  # the link's label counts as content
+
+
+def _words(text: str) -> int:
+    return len(re.findall(r"[\u4e00-\u9fff]|[A-Za-z]+", text))

@@ -147,6 +147,11 @@ def test_a_transcribers_note_is_never_a_sentence_to_quote() -> None:
     ("See [ICP Filing Overview](https://example.com/overview).", True),
     ("详细操作请参见 [变更备案](https://example.com) ，变更期间网站可以正常访问，但需要保证信息真实并且按照管局要求提交相关材料。", False),
     ("如果您的服务器购买时长不足 3 个月，请进行续费，使购买时长不少于 3 个月。", False),
+    # a link or address with a short label and nothing else: once quoted as the answer to "how many websites can one
+    # ECS file?" and to "why is my site unreachable?"
+    ("备案流程：https://support.huaweicloud.com/usermanual-icp/zh-cn_topic_0000002127712329.html", True),
+    ("[立刻进行备案 >>](https://console.cloud.tencent.com/beian)", True),
+    ("登录 [工信部公共查询网站](http://www.beian.miit.gov.cn) 查询备案信息。", False),  # the label says what to do
 ])
 def test_a_sentence_that_only_points_elsewhere_is_not_an_answer(sentence: str, pointer: bool) -> None:
     from assistant.text import statements

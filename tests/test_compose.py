@@ -457,9 +457,11 @@ def test_the_same_words_on_two_pages_are_quoted_once(small_assistant: Assistant)
     assert reading.lead_from == "none" and len(quotes) == len(set(quotes)) == 3
 
 
-# Asking leave to do without something ("Can I use Chinese cloud servers without Bei'an?", "不备案可以…吗？").
+# Asking leave to do without something ("Can I use Chinese cloud servers without Bei'an?", "不备案可以…吗？"), or
+# whether what is done already is enough ("备一次案够不够？": its answer under "需要——…单独备案" is 不够).
 LEAVE_TO_DO_WITHOUT = re.compile(r"\b(?:can|could|may|legal|allowed|permitted)\b.*\bwithout\b|"
-                                 r"(?:不备案|没备案|未备案|不办|没有)\S*(?:可以|能)\S*吗", re.IGNORECASE)
+                                 r"(?:不备案|没备案|未备案|不办|没有)\S*(?:可以|能)\S*吗|够不够|够吗|\benough\b",
+                                 re.IGNORECASE)
 
 
 def test_a_notes_paraphrases_ask_the_question_its_yes_answers() -> None:
@@ -475,3 +477,4 @@ def test_a_notes_paraphrases_ask_the_question_its_yes_answers() -> None:
     assert not wrong
     assert LEAVE_TO_DO_WITHOUT.search("Can I use Chinese cloud servers without Bei'an?")
     assert LEAVE_TO_DO_WITHOUT.search("用境内云服务器不备案可以吗？") and LEAVE_TO_DO_WITHOUT.search("没有实名认证的域名能解析吗？")
+    assert LEAVE_TO_DO_WITHOUT.search("APP和网站用同一个域名，备一次案够不够？")
