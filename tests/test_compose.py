@@ -7,6 +7,7 @@ citations), not the fitted weights themselves (the eval measures those).
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import replace
 
@@ -26,7 +27,17 @@ from assistant.compose import (
     strip_polarity,
     with_what_it_announces,
 )
-from assistant.lead import FEATURES, Candidate, Judge, JudgeConfig, features, question_shape, states_figure
+from assistant.lead import (
+    FEATURES,
+    SCOPE_OVERRIDE,
+    Candidate,
+    Judge,
+    JudgeConfig,
+    features,
+    question_shape,
+    regime_of,
+    states_figure,
+)
 from assistant.models import PRIMARY_KINDS, Answer, Hit, Kind, Match
 from assistant.text import citation_numbers
 
@@ -158,7 +169,8 @@ def test_a_question_with_no_word_in_the_corpus_is_an_abstention(small_assistant:
 
 
 def test_an_out_of_scope_paraphrase_that_matches_best_makes_it_abstain(small_assistant: Assistant) -> None:
-    answer = compose(small_assistant, "What is the tax rate for a WFOE?", weights=NOTE_FIRST, scope_margin=-100.0)
+    # every unit could lead (0.5), none confidently (``SCOPE_OVERRIDE``)
+    answer = compose(small_assistant, "What is the tax rate for a WFOE?", weights={"bias": 0.0}, scope_margin=-100.0)
     assert answer.abstained and not answer.citations
 
 
@@ -317,6 +329,53 @@ def test_for_a_figure_question_a_unit_stating_the_figure_leads_among_those_that_
     # when none could lead, the order is the probability alone
     floor = Judge(JudgeConfig(weights={"bias": 6.0, "rank": 1.0}, lead=1.0)).rank(retrieval, question)
     assert [c.score for c in floor] == sorted((c.score for c in floor), reverse=True)
+
+
+@pytest.mark.parametrize(("text", "regime"), [
+    ("How long does the communications administration have to process an ICP filing?", "filing"),
+    ("网站备案管局审核要多久？", "filing"),
+    ("How long does it take to get an ICP licence approved?", "licence"),
+    ("第七条 从事经营性互联网信息服务，应当…申请办理互联网信息服务增值电信业务经营许可证", "licence"),
+    ("Do I need a filing or a licence?", None),  # both
+    ("How long do I have to keep logs?", None),  # neither
+])
+def test_the_regime_a_text_speaks_of(text: str, regime: str | None) -> None:
+    assert regime_of(text) == regime
+
+
+def test_a_unit_about_the_other_regime_does_not_lead_while_one_about_the_questions_can(
+        small_assistant: Assistant) -> None:
+    # "How long does the communications administration have to process an ICP filing?" was answered with the
+    # licence's 60 days (Order 292 Art 7) although the filing's 20 working days could lead.
+    index = small_assistant.index
+    licence = next(c for c in index.chunks if c.doc_id == "regulations/internet-information-services-measures-2024.zh.md"
+                   and c.article_no == 7 and not c.facet)
+    filing = next(c for c in index.chunks if c.doc_id == "regulations/non-commercial-internet-information-services-"
+                  "filing-measures-2005.zh.md" and c.article_no == 14 and not c.facet)  # (Art 12 is marked outdated)
+    hits = tuple(Hit(chunk=c, document=index.documents[c.doc_id], score=1.0) for c in (licence, filing))
+    judge = Judge(JudgeConfig(weights={"bias": 6.0, "rank": 1.0}, lead=0.5))  # both could lead; the first scores higher
+    for question, first in [("How long does the communications administration have to process an ICP filing?", filing),
+                            ("How long does it take to get an ICP licence approved?", licence)]:
+        retrieval = replace(small_assistant.retriever.retrieve(question), hits=hits)
+        ranked = judge.rank(retrieval, question)
+        assert ranked[0].hit.chunk == first, question
+    # when neither could lead, the order is the probability alone
+    question = "How long does the communications administration have to process an ICP filing?"
+    floor = Judge(JudgeConfig(weights={"bias": 6.0, "rank": 1.0}, lead=1.0)).rank(
+        replace(small_assistant.retriever.retrieve(question), hits=hits), question)
+    assert floor[0].hit.chunk == licence
+
+
+def test_an_out_of_scope_paraphrase_declines_only_a_question_no_unit_answers_confidently(
+        small_assistant: Assistant) -> None:
+    # "How long does it take to get an ICP licence approved?" is near "办营业执照要多久？" (company registration, out of
+    # scope) and was declined although Order 292 Art 7 led at 0.83.
+    question = "How long does it take to get an ICP licence approved?"
+    retrieval = small_assistant.retriever.retrieve(question, k=24)
+    far_ahead = replace(retrieval, scope_score=100.0)  # an out-of-scope paraphrase far closer than any unit
+    for probability, declined in [(SCOPE_OVERRIDE, False), (SCOPE_OVERRIDE - 0.01, True)]:
+        ranked = Judge(JudgeConfig(weights={"bias": math.log(probability / (1 - probability))})).rank(far_ahead, question)
+        assert Judge(JudgeConfig()).out_of_scope(far_ahead, ranked) is declined, probability
 
 
 @pytest.mark.parametrize(("question", "kind"), [

@@ -75,6 +75,8 @@ def test_question_words_missing_from_the_corpus_are_reported(small_assistant: As
     ("Can a WFOE hold an ICP Zheng?", "regulations/foreign-invested-telecom-enterprises-provisions-2022.zh.md", 6),
     ("个人网站需要备案吗？", ORDER33, 5),
     ("未取得经营许可证擅自从事经营性互联网信息服务，怎么处罚？", O292.format(2024), 19),
+    # near the out-of-scope "办营业执照要多久？" (company registration): once declined as not covered
+    ("How long does it take to get an ICP licence approved?", O292.format(2024), 7),
 ])
 def test_real_model_reaches_the_chinese_article(full_assistant: Assistant, question: str, doc_id: str,
                                                article_no: int) -> None:
@@ -82,6 +84,13 @@ def test_real_model_reaches_the_chinese_article(full_assistant: Assistant, quest
     cited = [(c.doc_id, c.article_no) for c in answer.citations]
     assert (doc_id, article_no) in cited, cited
     assert (doc_id, article_no) in [(h.chunk.doc_id, h.chunk.article_no) for h in answer.retrieved]
+
+
+@pytest.mark.slow
+def test_a_filing_question_is_not_answered_with_the_licences_rule(full_assistant: Assistant) -> None:
+    # Order 292 Art 7 (the licence: 60 days) once led for the filing's review time (MII Order 33: 20 working days)
+    answer = full_assistant.ask("How long does the communications administration have to process an ICP filing?")
+    assert answer.verdict is not None and "20" in answer.verdict and "60" not in answer.verdict, answer.verdict
 
 
 def test_a_question_naming_a_provider_lifts_that_providers_guide(small_assistant: Assistant) -> None:
