@@ -46,9 +46,11 @@ NO_DIRECT_ASK = {"en": "the corpus has no direct answer to this part.", "zh": "�
 POLARITY = re.compile(r"^\s*(?:yes|no|it depends|usually yes|usually no|generally no|generally yes|需要|不需要|可以|"
                       r"不可以|不能|能|是|否|不是|视情况而定|不一定|一般不能|一般不需要|通常不需要)\s*(?:[—–-]+|[.,:;，。：；])\s*",
                       flags=re.IGNORECASE)
-# A question asked the other way round: whether something is exempt or not needed, rather than needed.
+# A question asked the other way round: whether something is exempt or not needed, rather than needed, or whether
+# what is done already is enough ("备一次案够不够？" is answered "不够" by "需要——APP仍须单独备案").
 INVERSE = re.compile(r"\bexempt|\bexemption|\bno need\b|\bnot (?:need|needed|required|necessary)\b|\bwithout (?:a |an )?"
-                     r"(?:filing|beian|licen[cs]e|icp)|免于|豁免|免备案|不用|不需要|无需|不必", re.IGNORECASE)
+                     r"(?:filing|beian|licen[cs]e|icp)|免于|豁免|免备案|不用|不需要|无需|不必|够不够|够吗|\benough\b|"
+                     r"\bsuffic", re.IGNORECASE)
 # Whether a yes/no question asks what is allowed or what is required: "Can I use a domain my friend registered?"
 # is near "Does the domain have to be registered in my name?", and the latter's "Yes" means "no" to the former.
 # ("才能", "可能", "功能" hold 能 and ask no permission: "为什么要求先备案才能开通网站？" asks why.)

@@ -79,7 +79,12 @@ def statements(text: str) -> list[str]:
     """The sentences of ``text`` that are not questions or bare pointers: what can be quoted as an answer (a
     guide's list of "typical user queries" repeats the question that was asked, and "请参见 [网站命名要求](…)。"
     sends the reader elsewhere: neither answers)."""
-    return [s for s in sentences(text) if not s.rstrip("*_ \"”").endswith(("?", "？")) and not is_pointer(s)]
+    return [s for s in sentences(text) if not s.rstrip("*_ \"”").endswith(("?", "？")) and not QUESTION_LABEL.match(s)
+            and not is_pointer(s)]
+
+
+# A line labelled as the question of a Q/A pair ("**Q**: 我们有一个新的app…怎么选呢"), question mark or not.
+QUESTION_LABEL = re.compile(r"^[*_\s]*(?:Q|问)[*_\s]*[:：]")
 
 
 # "请参考 [备案时长](https://…)。", "See [ICP Filing Overview](…).": a sentence that only names where the answer is;

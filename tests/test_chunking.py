@@ -141,6 +141,15 @@ def test_a_transcribers_note_is_never_a_sentence_to_quote() -> None:
     assert sentences("（本办法自发布之日起施行。）第一条 为了规范备案，制定本办法。") != []  # only notes about the source
 
 
+def test_the_question_of_a_q_and_a_pair_is_never_a_sentence_to_quote() -> None:
+    from assistant.text import statements
+
+    # an agent skill's examples: the question line once answered "how many websites can one ECS file?"
+    text = "**Q**: 我们有一个新的app需要做下备案，这个互联网信息服务类型怎么选呢\n\n**A**:\n互联网信息服务类型选择“APP”即可。"
+    assert statements(text) == ["互联网信息服务类型选择“APP”即可。"]
+    assert statements("问：备案要多久\n答：一般20个工作日。") == ["答：一般20个工作日。"]
+
+
 @pytest.mark.parametrize(("sentence", "pointer"), [
     ("请参见 \\[网站命名要求\\](https://cloud.tencent.com/document/product/243/11740)。", True),
     ("备案审核流程与时长，请参考 [备案时长](https://cloud.tencent.com/document/product/243/1)。", True),

@@ -405,6 +405,7 @@ def test_a_question_about_what_is_allowed_gets_no_yes_or_no_of_a_paraphrase_abou
     assert composer.asked_as(unit, "Does my personal blog need ICP filing?")
     assert not composer.asked_as(unit, "Can my personal blog use ICP filing?")
     assert not composer.asked_as(unit, "Is my personal blog exempt from ICP filing?")
+    assert not composer.asked_as(unit, "Is one ICP filing enough for my personal blog?")  # "Yes" would read "enough"
     assert composer.asked_as(unit, "Does a personal blog, whatever it hosts, get ICP filing?")  # no modal word
 
 
