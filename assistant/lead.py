@@ -128,8 +128,11 @@ class JudgeConfig:
 # with at least this probability: "How long does it take to get an ICP licence approved?" is near "办营业执照要多久？"
 # (company registration, z 3.84 against 3.12) and was declined although Order 292 Art 7 (60 days) led at 0.83.
 # On the eval and held-back sets (2026-12-06) every out-of-scope question declined this way led at 0.52 at most,
-# and the two answerable ones at 0.52 and 0.58: 0.6 changes none of them.
+# and the two answerable ones at 0.52 and 0.58: 0.6 changes none of them. A paraphrase more than SCOPE_CERTAIN
+# (z) ahead declines whatever leads: the answerable questions above were 0.08 to 0.72 behind one, the out-of-scope
+# ones 0.13 to 2.04.
 SCOPE_OVERRIDE = 0.6
+SCOPE_CERTAIN = 1.0
 
 
 def load_judges(path: Path = JUDGE_FILE) -> dict[str, JudgeConfig]:
@@ -196,12 +199,13 @@ class Judge:
     def out_of_scope(self, retrieval: Retrieval, ranked: list[Candidate]) -> bool:
         if not retrieval.hits or not retrieval.known_terms:
             return True  # not one word of the question occurs in the corpus
-        confident = bool(ranked) and ranked[0].score >= SCOPE_OVERRIDE
-        if retrieval.scope_score is not None and not confident:
+        if retrieval.scope_score is not None:
             best_z = max((m.z for c in ranked[:3] for m in (c.hit.question, c.hit.sentence) if m is not None),
                          default=-math.inf)
-            if retrieval.scope_score - best_z > self.config.scope_margin:
-                return True  # a paraphrase of an out-of-scope note is closer than anything in scope
+            ahead = retrieval.scope_score - best_z  # how much closer a paraphrase of an out-of-scope note is
+            confident = bool(ranked) and ranked[0].score >= SCOPE_OVERRIDE
+            if ahead > self.config.scope_margin and (not confident or ahead > SCOPE_CERTAIN):
+                return True
         return not ranked or ranked[0].score < self.config.related
 
 
