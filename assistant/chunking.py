@@ -197,7 +197,7 @@ def _outline(lines: list[str]) -> _Section:
     """The heading tree of a Markdown page (the root holds the text before the first heading)."""
     root = _Section(level=0, heading="", path=[], start=0)
     stack = [root]
-    for i, (line, fenced) in enumerate(zip(lines, _fenced(lines))):
+    for i, (line, fenced) in enumerate(zip(lines, _fenced(lines), strict=True)):
         m = None if fenced else HEADING.match(line)  # "# Fetch raw HTML" in a code block is a comment
         if not m:
             continue
@@ -272,7 +272,7 @@ def _content_lines(lines: list[str]) -> list[bool]:
     """False for lines that are not content: fenced blocks (YAML metadata, an agent skill's shell commands) and
     source lines of the distilled guides. They stay in a unit's verbatim text when they sit inside it, but never
     start or end one, and are never quoted."""
-    return [not fenced and not SOURCE_LINE.match(line) for line, fenced in zip(lines, _fenced(lines))]
+    return [not fenced and not SOURCE_LINE.match(line) for line, fenced in zip(lines, _fenced(lines), strict=True)]
 
 
 def _fenced(lines: list[str]) -> list[bool]:
@@ -297,7 +297,7 @@ def _section_pieces(doc: Document, limit: int) -> Iterator[dict]:
         pieces = [text] if heading and is_question(heading.strip("*# ").strip()) else split_long(text, limit)
         for part, piece in enumerate(pieces):
             piece_lines = piece.splitlines()  # sentences to quote: neither source lines nor code
-            clean = "\n".join(line for line, content in zip(piece_lines, _content_lines(piece_lines)) if content)
+            clean = "\n".join(line for line, content in zip(piece_lines, _content_lines(piece_lines), strict=True) if content)
             yield {"text": piece, "title_path": title_path, "part": part, "language": lang,
                    "facets": (facets if part == 0 else []) + [("sentence", s) for s in statements(clean)
                                                                if s in piece]}

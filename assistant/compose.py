@@ -288,8 +288,10 @@ class Composer:
             # asked for a figure the closest sentence lacks: the closest sentence that states one, if it is about as
             # close ("法人换人了…多久之内要办？" once got a Huawei section's "居住证（有效期1个月以上）")
             stating = self.retriever.closest_stating(hit.chunk, retrieval.scores, lambda t: has_figure(t, figure))
-            near = stating is not None and stating[1] >= hit.sentence.score - self.config.figure_slack
-            excerpt = stating[0].text if near and stating[0].text in hit.chunk.text else sentence
+            excerpt = sentence
+            if stating is not None and stating[1] >= hit.sentence.score - self.config.figure_slack \
+                    and stating[0].text in hit.chunk.text:
+                excerpt = stating[0].text
         elif sentence and sentence in hit.chunk.text and not (figure and not has_figure(sentence, figure)
                                                                and has_figure(hit.chunk.text, figure)):
             excerpt = sentence  # the sentence that answers, not the unit's first one

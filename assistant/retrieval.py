@@ -401,10 +401,10 @@ class HybridRetriever:
         """The sentence facet of ``chunk`` closest in meaning to ``reference`` (a note statement that cites
         the article: FIE Provisions Art. 6 opens with basic telecom's 49 %; a note on ICP licences rests on its
         value-added sentence, 50 %)."""
-        i, r = self.units.position.get(chunk.chunk_id), self.units.position.get(reference.chunk_id)
-        if i is None or r is None:
+        r = self.units.position.get(reference.chunk_id)
+        if r is None:
             return None
-        own = [j for j in self.units.sentences[int(self.units.unit_of[i])] if self.index.chunks[j].parent == chunk.chunk_id]
+        own = self._sentences_of(chunk)
         if not own:
             return None
         # the statement's Chinese text when it has one: the articles are Chinese, and cross-lingual similarity
@@ -424,15 +424,18 @@ class HybridRetriever:
 
         return self.index.chunks[max(own, key=likeness)]
 
+    def _sentences_of(self, chunk: Chunk) -> list[int]:
+        """Index positions of the sentence facets of ``chunk`` (none when it is not in the index)."""
+        i = self.units.position.get(chunk.chunk_id)
+        if i is None:
+            return []
+        return [j for j in self.units.sentences[int(self.units.unit_of[i])] if self.index.chunks[j].parent == chunk.chunk_id]
+
     def closest_stating(self, chunk: Chunk, scores: np.ndarray | None,
                         states: Callable[[str], bool]) -> tuple[Chunk, float] | None:
         """The sentence facet of ``chunk`` closest to the question among those ``states`` accepts, and its cosine."""
-        i = self.units.position.get(chunk.chunk_id)
-        if i is None or scores is None:
-            return None
-        own = [j for j in self.units.sentences[int(self.units.unit_of[i])]
-               if self.index.chunks[j].parent == chunk.chunk_id and states(self.index.chunks[j].text)]
-        if not own:
+        own = [j for j in self._sentences_of(chunk) if states(self.index.chunks[j].text)]
+        if scores is None or not own:
             return None
         j = max(own, key=lambda k: scores[k])
         return self.index.chunks[j], float(scores[j])
@@ -441,10 +444,8 @@ class HybridRetriever:
         """The sentence facet of ``chunk`` that answers the question best: closest in meaning, and naming
         what it asks about (FIE Provisions Art. 6 opens with basic telecom's 49 %; a question on an ICP
         licence wants its value-added sentence, 50 %). None without sentence facets or dense scores."""
-        i = self.units.position.get(chunk.chunk_id)
-        if i is None or scores is None:
+        own = self._sentences_of(chunk)
+        if scores is None or not own:
             return None
-        own = [j for j in self.units.sentences[int(self.units.unit_of[i])] if self.index.chunks[j].parent == chunk.chunk_id]
         concepts = self.coverage.concepts(question) if question else []
-        return self.index.chunks[max(own, key=lambda j: scores[j] + self.coverage.share(concepts, self.index.chunks[j].text))] \
-            if own else None
+        return self.index.chunks[max(own, key=lambda j: scores[j] + self.coverage.share(concepts, self.index.chunks[j].text))]
