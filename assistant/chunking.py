@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from .models import Chunk, Document, Kind
-from .text import HEADING, article_label, detect_language, sentences, statements
+from .text import HEADING, QUESTION_LABEL, article_label, detect_language, sentences, statements
 
 # multilingual-e5-small reads 512 tokens; Chinese runs ~1 token per character, so stay well below.
 MAX_ARTICLE_CHARS = 450
@@ -285,22 +285,43 @@ def _fenced(lines: list[str]) -> list[bool]:
     return marks
 
 
+# An agent skill's definition (a SKILL.md: "instructions for an AI agent, kept only as context") answers only through
+# its worked Q/A examples; its prerequisites, workflow and tone rules are about the agent ("Prerequisite check:
+# Python >= 3.9 required" led "do we really need to install the Huawei Cloud app for the face check?"). The
+# skill's knowledge base (references/knowledge-base.md) is content and stays whole.
+AGENT_SKILL = re.compile(r"(?:^|/)SKILL\.md$", re.IGNORECASE)
+
+
+def qa_questions(text: str) -> list[str]:
+    """The questions of the Q/A pairs in a section ("**Q**: 备案数量已达上限怎么办？")."""
+    return [QUESTION_LABEL.sub("", line).strip(" *_") for line in text.splitlines() if QUESTION_LABEL.match(line)]
+
+
 def _section_pieces(doc: Document, limit: int) -> Iterator[dict]:
     lang = "en" if doc.language == "en" else "zh"
     body = _strip_inner_front_matter(doc.body)
     lines = body.splitlines()
+    skill = bool(AGENT_SKILL.search(doc.extra.get("path", "")))
     for section, text in _units(_outline(lines), lines, _content_lines(lines)):
         heading = section.heading
+        asked = qa_questions(text)
+        if skill and not (asked and _quotable(text)):
+            continue  # (an example whose answer is all in a code block has nothing to quote)
         title_path = " › ".join([doc.title, *[p for p in section.path if p != doc.title]])
-        facets = [("question", question_facet(doc.title, heading))] if heading else []
+        # A Q/A pair is matched on its question as well as its heading ("Example 2: Cancel access filing…").
+        facets = ([("question", question_facet(doc.title, heading))] if heading else []) + [("question", q) for q in asked]
         # A FAQ question block stays whole with its answer; other long sections split at paragraphs.
         pieces = [text] if heading and is_question(heading.strip("*# ").strip()) else split_long(text, limit)
         for part, piece in enumerate(pieces):
-            piece_lines = piece.splitlines()  # sentences to quote: neither source lines nor code
-            clean = "\n".join(line for line, content in zip(piece_lines, _content_lines(piece_lines), strict=True) if content)
             yield {"text": piece, "title_path": title_path, "part": part, "language": lang,
-                   "facets": (facets if part == 0 else []) + [("sentence", s) for s in statements(clean)
-                                                               if s in piece]}
+                   "facets": (facets if part == 0 else []) + [("sentence", s) for s in _quotable(piece)]}
+
+
+def _quotable(text: str) -> list[str]:
+    """The sentences of a guide's text that can be quoted: neither source lines nor code."""
+    lines = text.splitlines()
+    clean = "\n".join(line for line, content in zip(lines, _content_lines(lines), strict=True) if content)
+    return [s for s in statements(clean) if s in text]
 
 
 def _guide_pieces(doc: Document) -> Iterator[dict]:

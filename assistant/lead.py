@@ -60,9 +60,12 @@ FIGURES = {
                         r"\b(?:19|20)\d\d\b|\b(?:in|since|from|on|until) (?:19|20)\d\d\b", re.IGNORECASE)),
 }
 # A question about doing something ("how do we change ...", "要交什么") is answered by a procedure, which the
-# provider guides describe and the notes (statements of rules) do not.
-PROCEDURE = re.compile(r"\bhow (?:do|does|can|could|should|would|to)\b|\bwhat (?:do|should|can) (?:i|we)\b|\bwhat (?:is|are) the "
-                       r"(?:steps|process|procedure)|\bsteps?\b|\bprocedure\b|怎么|如何|怎样|流程|步骤|操作|要交什么|需要交|提交什么",
+# provider guides describe and the notes (statements of rules) do not. "怎么规定的" / "how does the law define" asks
+# what a rule says, not how to do something: the note that states it must not lose to a guide's procedure.
+PROCEDURE = re.compile(r"\bhow (?:do|does|can|could|should|would|to)\b(?! (?:the |this |that )?(?:law|rules?|regulations?|"
+                       r"measures|provisions|notice|order|list)\b)|\bwhat (?:do|should|can) (?:i|we)\b|\bwhat (?:is|are) the "
+                       r"(?:steps|process|procedure)|\bsteps?\b|\bprocedure\b|(?:怎么|如何|怎样)(?!规定|定义|界定|理解|认定)|"
+                       r"流程|步骤|操作|要交什么|需要交|提交什么",
                        re.IGNORECASE)
 # The two regimes a question can be about: the filing of a non-commercial service (备案) and the licence of a
 # commercial one (经营许可证). A unit that speaks only of the other one answers a different question: "How long

@@ -20,7 +20,7 @@ per-facet scores the composer needs, and it cannot filter versions by date; the 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -40,9 +40,21 @@ ARTICLE_WORD = re.compile(r"第[零〇一二两三四五六七八九十百千\d]
 CANDIDATES = 60  # units each ranking contributes to the fusion
 # Words that ask about an earlier text: then superseded versions stay in play.
 HISTORY = re.compile(r"\b(original|old|older|earlier|previous|history|historical|before the (?:\d{4} )?(?:amendment|revision)|"
-                     r"used to|in (?:19|20)\d\d|as of (?:19|20)\d\d|(?:19|20)\d\d (?:text|version))\b|"
-                     r"原来|原先|以前|之前|修订前|修改前|旧版|原版|历史|当年|(?:19|20)\d\d年(?:版|的规定|时)",
+                     r"used to|in (?:19|20)\d\d|as of (?:(?:mid|early|late)-?\s?)?(?:19|20)\d\d|(?:19|20)\d\d (?:text|version))\b|"
+                     r"原来|原先|以前|之前|修订前|修改前|旧版|原版|历史|当年|(?:19|20)\d\d年(?:版|的规定|时|的时候)",
                      flags=re.IGNORECASE)
+# A text in force whose very name holds a year ("《外商投资准入特别管理措施（负面清单）（2024年版）》", "电信业务分类目录
+# （2015年版）"): naming it asks about the law as it stands, not its history.
+NAMED_VERSION = re.compile(r"(?:19|20)\d\d\s*年版")
+
+
+def asks_history(question: str, documents: Mapping[str, Document]) -> bool:
+    """Whether ``question`` asks about the law at another time (``HISTORY``), leaving out the years that are part
+    of the name of a text in force."""
+    if not HISTORY.search(question):
+        return False
+    named = {m.group(0) for d in documents.values() if d.status == Status.IN_FORCE for m in NAMED_VERSION.finditer(d.title)}
+    return bool(HISTORY.search(NAMED_VERSION.sub(lambda m: "" if m.group(0) in named else m.group(0), question)))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -286,7 +298,7 @@ class HybridRetriever:
     def retrieve(self, question: str, *, as_of: date | None = None, k: int = 8) -> Retrieval:
         expansions = self.expand(question)
         query = " ".join([question, *expansions])
-        history = bool(HISTORY.search(question)) or as_of is not None
+        history = asks_history(question, self.index.documents) or as_of is not None
         allowed = applicable_versions(self.index.documents, as_of, history)
         allowed_units = np.asarray([d in allowed for d in self.units.doc_ids])
         gloss = self.glossary.canonical(question) if self.glossary and self.config.gloss_dense else []

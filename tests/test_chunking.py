@@ -115,6 +115,22 @@ def test_code_blocks_hold_neither_headings_nor_sentences() -> None:
     assert "取消阿里云一侧的接入不影响华为云。" in sentences and not any("pip" in s or "Fetch" in s for s in sentences)
 
 
+def test_an_agent_skill_answers_only_through_its_q_and_a_examples() -> None:
+    # A SKILL.md is instructions for an AI agent: "Prerequisite check: Python >= 3.9 required" once led "do we really
+    # need to install the Huawei Cloud app for the face check?". Its worked examples answer, matched on their question.
+    body = ("## Prerequisites\n\n> **Prerequisite check: Python >= 3.9 required**\n\n## Response Examples\n\n"
+            "### Example 3: Filing quantity limit reached\n\n**Q**: 备案数量已达上限怎么办？\n\n**A**:\n个人主体最多备案5个互联网信息服务。\n\n"
+            "### Example 6: Output format\n\n**问**：个人备案需要准备什么材料？\n\n**答**：\n```\n结论：身份证原件。\n```\n")
+    def doc(path: str) -> Document:
+        return Document(doc_id="guides/x/" + path.replace("/", "-"), root="r", title="Skill", title_en="",
+                        kind=Kind.PROVIDER_GUIDE, language="zh", body=body, extra={"provider": "X", "path": path})
+    chunks = chunk_document(doc("skills/icp/SKILL.md"))
+    assert {c.title_path for c in chunks if not c.facet} == {"Skill › Response Examples › Example 3: Filing quantity limit reached"}
+    assert ("question", "备案数量已达上限怎么办？") in {(c.facet, c.text) for c in chunks}
+    # the skill's knowledge base is content: every section stays
+    assert len({c.title_path for c in chunk_document(doc("skills/icp/references/knowledge-base.md")) if not c.facet}) == 3
+
+
 def test_boilerplate_sentences_are_not_facets(shared_docs: list[Document]) -> None:
     chunks = [c for d in shared_docs for c in chunk_document(d)]
     kept = drop_repeated_facets(chunks, {d.doc_id for d in shared_docs if d.kind in (Kind.PROVIDER_GUIDE, Kind.BLOG)})

@@ -224,6 +224,12 @@ def test_question_shape(question: str, yes_no: bool, figure: str | None) -> None
     ("主体负责人换人了，备案要怎么改，需要交什么？", True, set()),
     ("we moved from Aliyun to 腾讯云, is our beian number still valid?", False, {"aliyun", "tencent"}),
     ("Can a WFOE hold an ICP licence?", False, set()),
+    # asking what a rule says is not asking how to do something: the note that states the negative list once lost
+    # 1.4 logits as a "procedure" question to an article about something else
+    ("2024年版外商投资负面清单对增值电信业务是怎么规定的？", False, set()),
+    ("外商投资电信企业在法规里是怎么定义的？", False, set()),
+    ("How does the law define a commercial service?", False, set()),
+    ("备案注销怎么办理？", True, set()),
 ])
 def test_question_shape_reads_procedures_and_named_providers(question: str, procedure: bool, providers: set[str]) -> None:
     shape = question_shape(question)

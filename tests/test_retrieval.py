@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from assistant.assistant import Assistant
-from assistant.models import Status
-from assistant.retrieval import HISTORY, applicable_versions
+from assistant.models import Document, Kind, Status
+from assistant.retrieval import HISTORY, applicable_versions, asks_history
 
 O292 = "regulations/internet-information-services-measures-{}.zh.md"
 ORDER33 = "regulations/non-commercial-internet-information-services-filing-measures-2005.zh.md"
@@ -53,6 +53,22 @@ def test_applicable_versions_picks_one_version_per_instrument(small_assistant: A
 ])
 def test_history_intent(question: str, history: bool) -> None:
     assert bool(HISTORY.search(question)) is history
+
+
+def test_a_year_in_the_name_of_a_text_in_force_does_not_ask_about_history() -> None:
+    """"2024年版外商投资负面清单" names the negative list in force (《…（负面清单）（2024年版）》): the question is about
+    the law as it stands, and the notes (the only cover of that list) may answer it. Another year still asks
+    about the past, and so do "as of mid-2025" and "2020年的时候"."""
+    def doc(doc_id: str, title: str, status: Status) -> Document:
+        return Document(doc_id=doc_id, root="r", title=title, title_en="", kind=Kind.NOTICE, language="zh", body="x",
+                        status=status)
+    documents = {"a": doc("a", "《外商投资准入特别管理措施（负面清单）（2024年版）》电信相关条目", Status.IN_FORCE),
+                 "b": doc("b", "《外商投资准入特别管理措施（负面清单）（2021年版）》", Status.SUPERSEDED)}
+    assert not asks_history("2024年版外商投资负面清单对增值电信业务是怎么规定的？", documents)
+    assert asks_history("2021年版外商投资负面清单对增值电信业务是怎么规定的？", documents)
+    assert asks_history("As of mid-2025, which articles covered real-name registration?", documents)
+    assert asks_history("2020年的时候，外商投资电信企业在法规里是怎么定义的？", documents)
+    assert not asks_history("负面清单对增值电信业务是怎么规定的？", documents)
 
 
 def test_note_hits_route_to_the_articles_they_cite(small_assistant: Assistant) -> None:
