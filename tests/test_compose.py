@@ -373,6 +373,25 @@ def test_a_unit_about_the_other_regime_does_not_lead_while_one_about_the_questio
     assert floor[0].hit.chunk == licence
 
 
+def test_a_forms_filling_instruction_leads_only_a_question_about_the_form(small_assistant: Assistant) -> None:
+    # The annex of Order 33 (the filing form's instructions) led "if I run the site on port 8080 instead of 80, can I
+    # skip the beian?" with "仅能通过互联网 IP 地址访问的网站，“网站域名列表” 栏可不填报。": 8 of its 11 leads were wrong.
+    index = small_assistant.index
+    annex = next(c for c in index.chunks if c.doc_id == "regulations/non-commercial-internet-information-services-filing-"
+                 "measures-2005.zh.md" and c.facet == "sentence" and "栏可不填报" in c.text)
+    unit = next(c for c in index.chunks if c.chunk_id == annex.parent)
+    hit = Hit(chunk=unit, document=index.documents[unit.doc_id], score=1.0,
+              sentence=Match(chunk=annex, score=0.6, z=3.0))
+    config = JudgeConfig(weights={"bias": 6.0}, lead=0.5)  # probable enough to lead
+    composer = Composer(small_assistant.retriever, replace(small_assistant.composer.config, judge=config))
+    for question, leads in [("if I run the site on port 8080 instead of 80, can I skip the beian?", False),
+                            ("备案登记表里“网站域名列表”这一栏，没有域名怎么填？", True),
+                            ("Which fields of the filing form can I leave empty?", True)]:
+        retrieval = replace(small_assistant.retriever.retrieve(question), hits=(hit,), scope_score=None)
+        assert Judge(config).rank(retrieval, question)[0].can_lead(0.5) is leads, question
+        assert (composer.compose(question, "en", retrieval).lead_from == "article") is leads, question
+
+
 def test_an_out_of_scope_paraphrase_declines_only_a_question_no_unit_answers_confidently(
         small_assistant: Assistant) -> None:
     # "How long does it take to get an ICP licence approved?" is near "办营业执照要多久？" (company registration, out of
