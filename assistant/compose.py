@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .asks import ask_label
+from .asks import ask_label, split_asks
 from .citations import CitationBook, article_label, markers, quoted, source_label
 from .lead import Candidate, Judge, JudgeConfig, has_figure, load_judges, question_shape, states_figure
 from .lexical import tokenize
@@ -251,9 +251,10 @@ class Composer:
         then say the opposite of what is meant), and not asking what is allowed where the paraphrase asks what is
         required, or the other way round (``modality``). The paraphrase must itself be a yes/no question: the "Yes"
         under "Why does my cloud provider refuse to serve my site before Bei'an?" answers "can the provider open my
-        site before filing?" the wrong way round."""
+        site before filing?" the wrong way round. In a message of several asks, the first (what the message is
+        about) must be the yes/no one: "App备案要准备哪些特征信息？安卓和苹果填的一样吗？" got "需要——" from "App需要备案吗？"."""
         q = lead.hit.question
-        if not is_yes_no(question) or q is None or q.score < self.config.judge.verdict or not is_yes_no(q.chunk.text):
+        if not is_yes_no(split_asks(question)[0]) or q is None or q.score < self.config.judge.verdict or not is_yes_no(q.chunk.text):
             return False
         if bool(INVERSE.search(question)) != bool(INVERSE.search(q.chunk.text)):
             return False

@@ -237,6 +237,12 @@ class Glossary:
         """The first English and Chinese name of every term matched in ``text`` (a short gloss)."""
         return list(dict.fromkeys(f"{t.en[0]} {t.zh[0]}" for t in self.find(text) if t.en and t.zh))
 
+    def synonyms(self, text: str) -> list[str]:
+        """The other Chinese names of the terms matched in Chinese ("网站备案" -> 备案, 非经营性互联网信息服务备案)."""
+        names = [n for start, end, term, lang in self.spans(text) if lang == "zh" for n in term.zh
+                 if n != text[start:end]]
+        return list(dict.fromkeys(names))
+
     def expand(self, text: str) -> list[str]:
         """The zh aliases of terms matched in English and the en aliases of terms matched in Chinese."""
         names = [n for term, lang in self._matches(text) for n in (term.zh if lang == "en" else term.en)]

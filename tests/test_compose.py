@@ -435,6 +435,9 @@ def test_a_question_about_what_is_allowed_gets_no_yes_or_no_of_a_paraphrase_abou
     assert not composer.asked_as(unit, "Is my personal blog exempt from ICP filing?")
     assert not composer.asked_as(unit, "Is one ICP filing enough for my personal blog?")  # "Yes" would read "enough"
     assert composer.asked_as(unit, "Does a personal blog, whatever it hosts, get ICP filing?")  # no modal word
+    # several asks: the first one (what the message is about) must be the yes/no question
+    assert not composer.asked_as(unit, "What do I need to prepare for my personal blog's filing? Does it need ICP filing?")
+    assert composer.asked_as(unit, "Does my personal blog need ICP filing? And what do I need to prepare?")
 
 
 def test_a_yes_or_no_is_given_only_through_a_paraphrase_that_is_a_yes_no_question(small_assistant: Assistant) -> None:

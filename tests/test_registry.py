@@ -210,6 +210,13 @@ def test_expand(glossary: Glossary, text: str, expected: str) -> None:
     assert expected in glossary.expand(text)
 
 
+def test_synonyms_are_the_other_chinese_names_of_the_terms_a_chinese_text_names(glossary: Glossary) -> None:
+    found = glossary.synonyms("个人可以做网站备案吗？")
+    assert "非经营性互联网信息服务备案" in found  # the law's word for the everyday one
+    assert "网站备案" not in found and not any(name.isascii() for name in found)  # not the word used, no English
+    assert glossary.synonyms("Does my blog need beian?") == []  # English terms: ``expand`` gives their Chinese names
+
+
 def test_find_prefers_longest_match_and_word_boundaries(glossary: Glossary) -> None:
     assert [t.id for t in glossary.find("公安备案")] == ["psb-filing"]  # not also "beian"
     assert [t.id for t in glossary.find("non-commercial website")] == ["non-commercial"]
