@@ -78,6 +78,18 @@ LICENCE_WORDS = re.compile(r"许可证|经营许可|ICP证|\blicen[cs](?:e|es|ed
 # the eval and held-back sets, 8 of them wrong.
 FORM_FIELD = re.compile(r"栏.{0,12}(?:填|注明)|(?:填写|填报|注明).{0,20}栏|”\s*应(?:当)?填写")
 ASKS_FORM = re.compile(r"填|栏|登记表|表格|表单|\bforms?\b|\bfields?\b|\bfill", re.IGNORECASE)
+# The licences a text can be about. A question about one (the culture licence, 文网文) is not answered by a unit that
+# speaks only of another: "How long is an ICBP (网络文化经营许可证) valid?" got the ICP licence's "5年" (the culture
+# licence's is three years). Unlike the regime rule this holds for notes too: a note on the ICP licence says nothing
+# of the culture licence.
+LICENCE_KINDS = {
+    "culture": re.compile(r"网络文化经营许可证|文网文|\bICBP\b|\bculture licen[cs]es?\b|internet culture", re.IGNORECASE),
+    "audio-visual": re.compile(r"视听节目许可证|网络视听许可|\baudio[- ]?visual\b", re.IGNORECASE),
+    "news": re.compile(r"新闻信息服务许可|\bnews (?:information service )?licen[cs]es?\b", re.IGNORECASE),
+    "icp": re.compile(r"ICP证|ICP经营许可证|增值电信业务经营许可证|\bICP licen[cs]es?\b|\bICP Zheng\b|\bB25\b|"
+                      r"value-added telecom(?:munications)? (?:business )?licen[cs]es?", re.IGNORECASE),
+    "edi": re.compile(r"\bEDI\b|在线数据处理与交易处理|\bB21\b", re.IGNORECASE),
+}
 FEATURES = ("bias", "q_z", "q_cos", "q_cov", "q_rev", "no_q", "s_z", "s_cos", "s_cov", "s_rev", "no_s", "unit_cov", "missing",
             "unknown", "lex", "lex_top", "note", "faq", "section", "status_unknown", "figure_missing", "first", "rank",
             "q_gap", "s_gap", "procedure_note", "procedure_guide", "provider_same", "provider_other")
@@ -93,13 +105,19 @@ class Shape:
     procedure: bool = False  # asks how to do something
     providers: frozenset[str] = frozenset()  # the providers it names (keys of ``citations.PROVIDER_NAMES``)
     regime: str | None = None  # "filing" or "licence" when it names only one of them (``regime_of``)
+    licences: frozenset[str] = frozenset()  # the licences it names (``licences_of``)
 
 
 def question_shape(question: str) -> Shape:
     figure = next((name for name, (asks, _) in FIGURES.items() if asks.search(question)), None)
     return Shape(yes_no=bool(YES_NO.search(question.strip())), figure=figure,
                  procedure=bool(PROCEDURE.search(question)), providers=named_providers(question),
-                 regime=regime_of(question))
+                 regime=regime_of(question), licences=licences_of(question))
+
+
+def licences_of(text: str) -> frozenset[str]:
+    """The licences ``text`` names (keys of ``LICENCE_KINDS``)."""
+    return frozenset(name for name, pattern in LICENCE_KINDS.items() if pattern.search(text))
 
 
 def regime_of(text: str) -> str | None:
@@ -161,12 +179,14 @@ class Candidate:
     statement: NoteStatement | None = None
     features: tuple[float, ...] = ()
     other_regime: bool = False  # about the licence when the question asks about the filing, or the reverse
+    other_licence: bool = False  # about another licence than the one asked about (``LICENCE_KINDS``)
     form_field: bool = False  # quoted at a form's filling instruction when the question is not about the form
 
     def can_lead(self, floor: float) -> bool:
-        """Probable enough to lead, and not a form's filling instruction for a question about something else
-        (8 of the 11 such leads were wrong; the 3 right ones had a better unit below or a lucky key fact)."""
-        return self.score >= floor and not self.form_field
+        """Probable enough to lead; not a form's filling instruction for a question about something else (8 of the
+        11 such leads were wrong; the 3 right ones had a better unit below or a lucky key fact); not about another
+        licence than the one asked about."""
+        return self.score >= floor and not self.form_field and not self.other_licence
 
     @property
     def by_question(self) -> bool:
@@ -202,16 +222,18 @@ class Judge:
             # (not for notes: a note on "charging users needs a licence" answers "我的网站只备案了，能收会员费吗？")
             unit_regime = regime_of(f"{hit.chunk.title_path}\n{hit.chunk.text}") if statement is None else None
             other = shape.regime is not None and unit_regime is not None and unit_regime != shape.regime
+            named = licences_of(f"{hit.chunk.title_path}\n{hit.chunk.text}")
+            other_licence = bool(shape.licences and named and not named & shape.licences)
             form = (statement is None and hit.sentence is not None and bool(FORM_FIELD.search(hit.sentence.chunk.text))
                     and not ASKS_FORM.search(question))
             out.append(Candidate(hit=hit, kind=kind, score=score, statement=statement, features=x, other_regime=other,
-                                 form_field=form))
+                                 form_field=form, other_licence=other_licence))
         # "Numbers come only from a unit about the thing asked": for a question that asks for a figure, a unit
         # that states one leads before one that does not, when both could lead; and a unit about the question's
         # regime (filing or licence) before one about the other; a form's filling instruction after the rest.
         missing = FEATURES.index("figure_missing")
-        return sorted(out, key=lambda c: (c.score >= self.config.lead and not c.features[missing] and not c.other_regime
-                                          and not c.form_field, c.score), reverse=True)
+        return sorted(out, key=lambda c: (c.can_lead(self.config.lead) and not c.features[missing] and not c.other_regime,
+                                          c.score), reverse=True)
 
     def out_of_scope(self, retrieval: Retrieval, ranked: list[Candidate]) -> bool:
         if not retrieval.hits or not retrieval.known_terms:

@@ -35,6 +35,7 @@ from assistant.lead import (
     Judge,
     JudgeConfig,
     features,
+    licences_of,
     question_shape,
     regime_of,
     states_figure,
@@ -390,6 +391,29 @@ def test_a_forms_filling_instruction_leads_only_a_question_about_the_form(small_
         retrieval = replace(small_assistant.retriever.retrieve(question), hits=(hit,), scope_score=None)
         assert Judge(config).rank(retrieval, question)[0].can_lead(0.5) is leads, question
         assert (composer.compose(question, "en", retrieval).lead_from == "article") is leads, question
+
+
+@pytest.mark.parametrize(("text", "licences"), [
+    ("How long is an ICBP (网络文化经营许可证) valid?", {"culture"}),
+    ("做游戏网站要办文网文吗？", {"culture"}),
+    ("5年——增值电信业务经营许可证（含ICP证）有效期为5年", {"icp"}),
+    ("Is the culture licence the same as the ICP licence?", {"culture", "icp"}),
+    ("Do we need an EDI licence for a marketplace?", {"edi"}),
+    ("个人网站需要备案吗？", set()),
+])
+def test_the_licences_a_text_names(text: str, licences: set[str]) -> None:
+    assert licences_of(text) == licences
+
+
+def test_a_unit_about_another_licence_never_leads(small_assistant: Assistant) -> None:
+    # "How long is an ICBP (网络文化经营许可证) valid?" got the ICP licence's "5年" (the culture licence's is three years)
+    unit = _note_candidate(small_assistant, "notes/licence-validity.yml", "有效期为5年")
+    judge = Judge(JudgeConfig(weights={"bias": 6.0}, lead=0.5))  # probable enough to lead
+    for question, leads in [("How long is an ICBP (网络文化经营许可证) valid?", False),
+                            ("How long is an ICP licence valid?", True),
+                            ("How long is it valid?", True)]:  # names no licence: nothing to contradict
+        retrieval = replace(small_assistant.retriever.retrieve(question), hits=(unit.hit,))
+        assert judge.rank(retrieval, question)[0].can_lead(0.5) is leads, question
 
 
 def test_an_out_of_scope_paraphrase_declines_only_a_question_no_unit_answers_confidently(
