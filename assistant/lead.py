@@ -230,7 +230,8 @@ class Judge:
                                  form_field=form, other_licence=other_licence))
         # "Numbers come only from a unit about the thing asked": for a question that asks for a figure, a unit
         # that states one leads before one that does not, when both could lead; and a unit about the question's
-        # regime (filing or licence) before one about the other; a form's filling instruction after the rest.
+        # regime (filing or licence) before one about the other. A form's filling instruction for a question about
+        # something else, or a unit about another licence, cannot lead at all (``Candidate.can_lead``).
         missing = FEATURES.index("figure_missing")
         return sorted(out, key=lambda c: (c.can_lead(self.config.lead) and not c.features[missing] and not c.other_regime,
                                           c.score), reverse=True)
