@@ -106,13 +106,14 @@ class Shape:
     providers: frozenset[str] = frozenset()  # the providers it names (keys of ``citations.PROVIDER_NAMES``)
     regime: str | None = None  # "filing" or "licence" when it names only one of them (``regime_of``)
     licences: frozenset[str] = frozenset()  # the licences it names (``licences_of``)
+    form: bool = False  # asks about filling in a form (``ASKS_FORM``)
 
 
 def question_shape(question: str) -> Shape:
     figure = next((name for name, (asks, _) in FIGURES.items() if asks.search(question)), None)
     return Shape(yes_no=bool(YES_NO.search(question.strip())), figure=figure,
                  procedure=bool(PROCEDURE.search(question)), providers=named_providers(question),
-                 regime=regime_of(question), licences=licences_of(question))
+                 regime=regime_of(question), licences=licences_of(question), form=bool(ASKS_FORM.search(question)))
 
 
 def licences_of(text: str) -> frozenset[str]:
@@ -220,12 +221,13 @@ class Judge:
                          best)
             score = 1.0 / (1.0 + math.exp(-float(np.clip(self._weights @ np.asarray(x), -30, 30))))
             # (not for notes: a note on "charging users needs a licence" answers "我的网站只备案了，能收会员费吗？")
-            unit_regime = regime_of(f"{hit.chunk.title_path}\n{hit.chunk.text}") if statement is None else None
+            about = f"{hit.chunk.title_path}\n{hit.chunk.text}"
+            unit_regime = regime_of(about) if statement is None else None
             other = shape.regime is not None and unit_regime is not None and unit_regime != shape.regime
-            named = licences_of(f"{hit.chunk.title_path}\n{hit.chunk.text}")
+            named = licences_of(about)
             other_licence = bool(shape.licences and named and not named & shape.licences)
             form = (statement is None and hit.sentence is not None and bool(FORM_FIELD.search(hit.sentence.chunk.text))
-                    and not ASKS_FORM.search(question))
+                    and not shape.form)
             out.append(Candidate(hit=hit, kind=kind, score=score, statement=statement, features=x, other_regime=other,
                                  form_field=form, other_licence=other_licence))
         # "Numbers come only from a unit about the thing asked": for a question that asks for a figure, a unit

@@ -48,12 +48,17 @@ HISTORY = re.compile(r"\b(original|old|older|earlier|previous|history|historical
 NAMED_VERSION = re.compile(r"(?:19|20)\d\d\s*年版")
 
 
-def asks_history(question: str, documents: Mapping[str, Document]) -> bool:
+def names_in_force(documents: Mapping[str, Document]) -> frozenset[str]:
+    """The years that are part of the name of a text in force ("2024年版")."""
+    return frozenset(m.group(0) for d in documents.values() if d.status == Status.IN_FORCE
+                     for m in NAMED_VERSION.finditer(d.title))
+
+
+def asks_history(question: str, named: frozenset[str]) -> bool:
     """Whether ``question`` asks about the law at another time (``HISTORY``), leaving out the years that are part
-    of the name of a text in force."""
+    of the name of a text in force (``named``: ``names_in_force``)."""
     if not HISTORY.search(question):
         return False
-    named = {m.group(0) for d in documents.values() if d.status == Status.IN_FORCE for m in NAMED_VERSION.finditer(d.title)}
     return bool(HISTORY.search(NAMED_VERSION.sub(lambda m: "" if m.group(0) in named else m.group(0), question)))
 
 
@@ -266,6 +271,7 @@ class HybridRetriever:
         notes = any(statement is not None for statement in self.statements)
         self.dense_weight = self.config.dense_weight if notes else self.config.dense_weight_without_notes
         self.synonyms = self.config.expand and not notes  # see ``expand``
+        self.named_in_force = names_in_force(index.documents)  # once per index, not per question
         self.unit_texts = ["\n".join(index.chunks[i].embed_text for i in self.units.members[u] + self.units.questions[u])
                            for u in range(self.units.size)]
         self.coverage = ConceptCoverage(glossary, self.unit_texts, self.units.tokens)
@@ -305,7 +311,7 @@ class HybridRetriever:
     def retrieve(self, question: str, *, as_of: date | None = None, k: int = 8) -> Retrieval:
         expansions = self.expand(question)
         query = " ".join([question, *expansions])
-        history = asks_history(question, self.index.documents) or as_of is not None
+        history = asks_history(question, self.named_in_force) or as_of is not None
         allowed = applicable_versions(self.index.documents, as_of, history)
         allowed_units = np.asarray([d in allowed for d in self.units.doc_ids])
         gloss = self.glossary.canonical(question) if self.glossary and self.config.gloss_dense else []

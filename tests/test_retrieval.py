@@ -9,7 +9,7 @@ import pytest
 
 from assistant.assistant import Assistant
 from assistant.models import Document, Kind, Status
-from assistant.retrieval import HISTORY, applicable_versions, asks_history
+from assistant.retrieval import HISTORY, applicable_versions, asks_history, names_in_force
 
 O292 = "regulations/internet-information-services-measures-{}.zh.md"
 ORDER33 = "regulations/non-commercial-internet-information-services-filing-measures-2005.zh.md"
@@ -62,8 +62,8 @@ def test_a_year_in_the_name_of_a_text_in_force_does_not_ask_about_history() -> N
     def doc(doc_id: str, title: str, status: Status) -> Document:
         return Document(doc_id=doc_id, root="r", title=title, title_en="", kind=Kind.NOTICE, language="zh", body="x",
                         status=status)
-    documents = {"a": doc("a", "《外商投资准入特别管理措施（负面清单）（2024年版）》电信相关条目", Status.IN_FORCE),
-                 "b": doc("b", "《外商投资准入特别管理措施（负面清单）（2021年版）》", Status.SUPERSEDED)}
+    documents = names_in_force({"a": doc("a", "《外商投资准入特别管理措施（负面清单）（2024年版）》电信相关条目", Status.IN_FORCE),
+                                "b": doc("b", "《外商投资准入特别管理措施（负面清单）（2021年版）》", Status.SUPERSEDED)})
     assert not asks_history("2024年版外商投资负面清单对增值电信业务是怎么规定的？", documents)
     assert asks_history("2021年版外商投资负面清单对增值电信业务是怎么规定的？", documents)
     assert asks_history("As of mid-2025, which articles covered real-name registration?", documents)
