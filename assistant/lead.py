@@ -89,6 +89,9 @@ LICENCE_KINDS = {
     "icp": re.compile(r"ICP证|ICP经营许可证|增值电信业务经营许可证|\bICP licen[cs]es?\b|\bICP Zheng\b|\bB25\b|"
                       r"value-added telecom(?:munications)? (?:business )?licen[cs]es?", re.IGNORECASE),
     "edi": re.compile(r"\bEDI\b|在线数据处理与交易处理|\bB21\b", re.IGNORECASE),
+    # 《计算机信息网络国际联网管理暂行规定》's licence for running an interconnecting network, not a website's licence
+    "international-networking": re.compile(r"国际联网经营许可证|international networking (?:business )?licen[cs]es?",
+                                           re.IGNORECASE),
 }
 FEATURES = ("bias", "q_z", "q_cos", "q_cov", "q_rev", "no_q", "s_z", "s_cos", "s_cov", "s_rev", "no_s", "unit_cov", "missing",
             "unknown", "lex", "lex_top", "note", "faq", "section", "status_unknown", "figure_missing", "first", "rank",

@@ -400,6 +400,8 @@ def test_a_forms_filling_instruction_leads_only_a_question_about_the_form(small_
     ("Is the culture licence the same as the ICP licence?", {"culture", "icp"}),
     ("Do we need an EDI licence for a marketplace?", {"edi"}),
     ("个人网站需要备案吗？", set()),
+    # 国际联网暂行规定 Art 8 led "What documents does JD Cloud need for the commercial ICP licence application?"
+    ("申请领取国际联网经营许可证或者办理审批手续时，应当提供其计算机信息网络的性质", {"international-networking"}),
 ])
 def test_the_licences_a_text_names(text: str, licences: set[str]) -> None:
     assert licences_of(text) == licences

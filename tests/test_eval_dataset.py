@@ -223,3 +223,26 @@ def test_the_other_held_back_sets_are_test_only_and_their_gold_exists(name: str)
             assert (SHARED_CORPUS / ref.doc_id).is_file(), (item.id, ref)
             if ref.article_no is not None:
                 assert ref.article_no in articles_of(ref.doc_id), (item.id, ref)
+
+
+CALIBRATION = PROJECT_ROOT / "evals" / "datasets" / "calibration.jsonl"
+
+
+def test_the_calibration_set_is_dev_only_and_its_gold_exists() -> None:
+    """``calibration.jsonl``: more items for fitting the judge (written by helpers from the shared corpus alone, the
+    Tencent pages left out); never on the test split, so the gate's figures stay on unseen items."""
+    items = load_dataset(CALIBRATION)
+    assert len({i.id for i in items}) == len(items) >= 90
+    assert {i.tags.split for i in items} == {"dev"}
+    assert sum(i.should_abstain for i in items) >= 20
+    questions = [i.user_input for f in sorted((PROJECT_ROOT / "evals" / "datasets").glob("*.jsonl"))
+                 for i in load_dataset(f)]
+    assert len(set(questions)) == len(questions)
+    for item in items:
+        assert (item.verdict is None) == (not item.reference_context_ids) == item.should_abstain, item.id
+        for ref in item.reference_context_ids:
+            assert not ref.doc_id.startswith("guides/tencentcloud/"), (item.id, ref)
+            if SHARED_CORPUS.is_dir():
+                assert (SHARED_CORPUS / ref.doc_id).is_file(), (item.id, ref)
+                if ref.article_no is not None:
+                    assert ref.article_no in articles_of(ref.doc_id), (item.id, ref)
