@@ -145,6 +145,7 @@ class Composer:
         self.resolver = retriever.resolver
         self.config = config or ComposerConfig()
         self.judge = Judge(self.config.judge)
+        self.lead_floor = self.config.judge.floor(notes=retriever.has_notes)
 
     def compose(self, question: str, lang: str, retrieval: Retrieval,
                 asks: Sequence[tuple[str, Retrieval]] = ()) -> Answer:
@@ -158,7 +159,7 @@ class Composer:
             return Answer(verdict=None, points=(ABSTAIN_TEXT[lang],), citations=(), abstained=True, **common)
         book = CitationBook(lang)
         query_tokens = set(tokenize(retrieval.query))
-        lead = ranked[0] if ranked and ranked[0].can_lead(self.config.judge.lead) else None
+        lead = ranked[0] if ranked and ranked[0].can_lead(self.lead_floor) else None
         # The message's own lead answers it best when there is one: an ask retrieved alone finds less (measured on
         # dev: asks answered beside a lead added 4 wrong lines to 9 items and no right one).
         answers = [(ask, self._answering(r, ask), r) for ask, r in asks] if lead is None else []
@@ -209,7 +210,7 @@ class Composer:
         if glossary is not None and not glossary.find(retrieval.query):
             return None
         ranked = self.judge.rank(retrieval, question, notes=not retrieval.history_intent)
-        if self.judge.out_of_scope(retrieval, ranked) or not ranked or not ranked[0].can_lead(self.config.judge.lead):
+        if self.judge.out_of_scope(retrieval, ranked) or not ranked or not ranked[0].can_lead(self.lead_floor):
             return None
         return ranked[0]
 

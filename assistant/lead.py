@@ -145,6 +145,10 @@ class JudgeConfig:
 
     weights: dict[str, float] = field(default_factory=lambda: {"bias": 0.0, "q_z": 1.0, "s_z": 0.5, "unit_cov": 1.0})
     lead: float = 0.5  # a unit leads only when the probability that it answers is at least this
+    # ... in an index without notes (``--corpus`` a folder of regulations): the weights are fitted with notes in the
+    # index, where a note usually answers better than an article, so articles alone score lower for the same answer.
+    # None: ``lead``. Chosen on the dev items retrieved from an index without notes (``calibrate.floor_without_notes``).
+    lead_without_notes: float | None = None
     related: float = 0.05  # below this best probability nothing is even related: abstain, citing nothing
     scope_margin: float = 0.0  # abstain when an out-of-scope note paraphrase (z) beats the best unit's by more
     # A note's Yes/No answers the question its paraphrases ask; it is given only when the closest paraphrase is at
@@ -152,6 +156,10 @@ class JudgeConfig:
     # the filing?" is not "must the host check the filing?", whose verdict is "Yes").
     verdict: float = 0.0
     window: int = 20  # hits judged (guides may rank below the law they apply: the authority prior)
+
+    def floor(self, notes: bool) -> float:
+        """The lead floor for an index with (or without) notes."""
+        return self.lead if notes or self.lead_without_notes is None else self.lead_without_notes
 
 
 # An out-of-scope paraphrase closer than anything in scope declines the question only when no unit answers it
@@ -169,7 +177,8 @@ def load_judges(path: Path = JUDGE_FILE) -> dict[str, JudgeConfig]:
     """The fitted judge of every embedding backend (``judge.json``, written by the calibration)."""
     data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     return {backend: JudgeConfig(weights=entry["weights"], lead=entry["lead"], related=entry["related"],
-                                 scope_margin=entry.get("scope_margin", 0.0), verdict=entry.get("verdict", 0.0))
+                                 scope_margin=entry.get("scope_margin", 0.0), verdict=entry.get("verdict", 0.0),
+                                 lead_without_notes=entry.get("lead_without_notes"))
             for backend, entry in data.items()}
 
 

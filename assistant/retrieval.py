@@ -268,9 +268,9 @@ class HybridRetriever:
         self.provider = np.asarray([provider_key(d) if d.kind in GUIDE_KINDS else "" for d in docs])
         self._last_fused = np.zeros(self.units.size)
         self.statements = [_statement(d, index.chunks[m[0]]) for d, m in zip(docs, self.units.members, strict=True)]
-        notes = any(statement is not None for statement in self.statements)
-        self.dense_weight = self.config.dense_weight if notes else self.config.dense_weight_without_notes
-        self.synonyms = self.config.expand and not notes  # see ``expand``
+        self.has_notes = any(statement is not None for statement in self.statements)
+        self.dense_weight = self.config.dense_weight if self.has_notes else self.config.dense_weight_without_notes
+        self.synonyms = self.config.expand and not self.has_notes  # see ``expand``
         self.named_in_force = names_in_force(index.documents)  # once per index, not per question
         self.unit_texts = ["\n".join(index.chunks[i].embed_text for i in self.units.members[u] + self.units.questions[u])
                            for u in range(self.units.size)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -355,6 +356,21 @@ def test_coverage_weights_are_never_negative_in_the_judge_fit() -> None:
     w = fit_constrained(x, y)
     assert all(w[FEATURES.index(name)] >= 0 for name in NON_NEGATIVE)
     assert w[FEATURES.index("s_cov")] == 0.0 and w[FEATURES.index("q_cos")] > 1.0
+
+
+def test_the_saved_judge_keeps_its_floor_for_an_index_without_notes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.evaluation import calibrate
+    from assistant.evaluation.calibrate import Outcome, save
+    from assistant.lead import JudgeConfig, load_judges
+
+    path = tmp_path / "judge.json"
+    monkeypatch.setattr(calibrate, "JUDGE_FILE", path)
+    outcome = Outcome(utility=1.0, correct=1, wrong=0, unanswered=0, oos_abstained=0, oos_led=0)
+    save("fake", JudgeConfig(weights={"bias": 0.1}, lead=0.45, lead_without_notes=0.35), outcome, 1, outcome)
+    judge = load_judges(path)["fake"]
+    assert (judge.floor(notes=True), judge.floor(notes=False)) == (0.45, 0.35)
+    save("fake", JudgeConfig(weights={"bias": 0.1}, lead=0.45), outcome, 1)  # none chosen: the same floor
+    assert load_judges(path)["fake"].floor(notes=False) == 0.45
 
 
 def test_for_a_message_of_several_asks_the_lead_metric_reads_the_line_of_each_ask() -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from assistant.assistant import Assistant
+from assistant.compose import Composer, ComposerConfig
+from assistant.lead import JudgeConfig
 from assistant.models import Document, Kind, Status
 from assistant.retrieval import HISTORY, applicable_versions, asks_history, names_in_force
 
@@ -146,3 +149,11 @@ def test_without_notes_the_lexical_ranking_weighs_as_much_as_the_dense_one(small
     # carries "网站备案" to the law's "非经营性互联网信息服务备案")
     assert "非经营性互联网信息服务备案" in retriever.expand("个人可以做网站备案吗？")
     assert with_notes.expand("个人可以做网站备案吗？") == ()
+    # and the lead floor is the one chosen for an index without notes: a unit at 0.4 leads there, not beside notes
+    judge = JudgeConfig(weights={"bias": math.log(0.4 / 0.6)}, lead=0.45, lead_without_notes=0.35, related=0.05)
+    question = "Does a personal blog need an ICP filing?"
+    for source, leads in [(with_notes, False), (retriever, True)]:
+        composer = Composer(source, ComposerConfig(judge=judge))
+        assert composer.lead_floor == (0.35 if leads else 0.45)
+        answer = composer.compose(question, "en", source.retrieve(question, k=24))
+        assert (answer.lead_from not in ("none", "")) is leads, answer.lead_from

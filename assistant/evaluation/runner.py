@@ -19,6 +19,7 @@ import json
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -209,12 +210,18 @@ def save_baseline(results: Sequence[ItemResult], baseline_dir: Path, config: str
 def refit_judge(settings: Settings, items: Sequence[EvalItem]) -> str:
     """Fit the lead judge on ``items`` (the dev split) and save it for the embedding backend."""
     from assistant.assistant import Assistant
-    from assistant.evaluation.calibrate import calibrate, save
+    from assistant.evaluation.calibrate import calibrate, floor_without_notes, save
 
     ensure_index(settings)
-    judge, outcome = calibrate(Assistant.from_settings(settings), items, scoring_context(settings, items))
-    save(settings.embedding, judge, outcome, len(items))
-    return f"judge ({settings.embedding}) fitted on {len(items)} dev items: {outcome.as_dict()}"
+    ctx = scoring_context(settings, items)
+    judge, outcome = calibrate(Assistant.from_settings(settings), items, ctx)
+    notes_off = config_settings(settings, NOTES_OFF)
+    ensure_index(notes_off)
+    floor, without_notes = floor_without_notes(Assistant.from_settings(notes_off), items, judge, ctx)
+    judge = replace(judge, lead_without_notes=floor)
+    save(settings.embedding, judge, outcome, len(items), without_notes)
+    return (f"judge ({settings.embedding}) fitted on {len(items)} dev items: {outcome.as_dict()}; "
+            f"without notes, lead floor {floor}: {without_notes.as_dict()}")
 
 
 def update_thresholds(test_results: Sequence[ItemResult], path: Path) -> str:
