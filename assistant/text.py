@@ -83,8 +83,10 @@ def statements(text: str) -> list[str]:
             and not is_pointer(s)]
 
 
-# A line labelled as the question of a Q/A pair ("**Q**: 我们有一个新的app…怎么选呢"), question mark or not.
-QUESTION_LABEL = re.compile(r"^[*_\s]*(?:Q|问)[*_\s]*[:：]")
+# A line labelled as the question of a Q/A pair ("**Q**: 我们有一个新的app…怎么选呢"), question mark or not, or as the
+# problem a section answers: the error message users paste and its key words ("**错误提示**：备案信息填写的主体负责人身份证
+# 证件已经超过有效期限。" restates the problem; it led "身份证到期换了新证，需要去改信息吗？" instead of the 解决方案 under it).
+QUESTION_LABEL = re.compile(r"^[*_\s]*(?:Q|问|错误提示|关键词)[*_\s]*[:：]")
 
 
 # "请参考 [备案时长](https://…)。", "See [ICP Filing Overview](…).": a sentence that only names where the answer is;

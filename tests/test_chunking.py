@@ -166,6 +166,17 @@ def test_the_question_of_a_q_and_a_pair_is_never_a_sentence_to_quote() -> None:
     assert statements("问：备案要多久\n答：一般20个工作日。") == ["答：一般20个工作日。"]
 
 
+def test_the_problem_a_section_answers_is_matched_as_a_question_and_never_quoted() -> None:
+    from assistant.chunking import qa_questions
+    from assistant.text import statements
+
+    # Huawei's error FAQ: the error message restated the problem and led "身份证到期换了新证，需要去改信息吗？"
+    text = ("**错误提示**：备案信息填写的主体负责人身份证证件已经超过有效期限。\n\n**关键词**：身份证过期、证件过期\n\n"
+            "**解决方案**：\n- 参考变更备案提交变更备案，填写新的主体信息并上传最新的主体负责人身份证件\n")
+    assert statements(text) == ["参考变更备案提交变更备案，填写新的主体信息并上传最新的主体负责人身份证件"]
+    assert qa_questions(text) == ["备案信息填写的主体负责人身份证证件已经超过有效期限。", "身份证过期、证件过期"]
+
+
 @pytest.mark.parametrize(("sentence", "pointer"), [
     ("请参见 \\[网站命名要求\\](https://cloud.tencent.com/document/product/243/11740)。", True),
     ("备案审核流程与时长，请参考 [备案时长](https://cloud.tencent.com/document/product/243/1)。", True),
