@@ -91,6 +91,18 @@ def test_results_round_trip_through_json_with_nan() -> None:
     assert math.isnan(again.metrics["doc_hit@5"]) and again.citations == original.citations
 
 
+def test_a_baseline_record_is_slim_and_diffs_like_the_whole_one() -> None:
+    whole = [result("a", cited=((ORDER_292, 4), (FILING, 5)), citation_recall_article=0.5),
+             result("b", missing=("Individuals can file",)), result("c", should_abstain=True, cited=())]
+    for r in whole:
+        r.answer, r.retrieved = "**Yes — …** [1]\n- more", [(ORDER_292, i, f"c{i}", 0.1) for i in range(9)]
+    slim = [r.for_baseline() for r in whole]
+    assert all(d.status == "unchanged" for d in diff_items(slim, whole))
+    assert slim[0].answer == "**Yes — …** [1]" and slim[0].retrieved == []
+    assert all("quote" not in c for r in slim for c in r.citations)
+    assert diff_items(slim, [result("a", cited=((ORDER_292, 4),))])[0].status != "unchanged"  # still tells changes
+
+
 def test_summary_counts_abstention_and_invalid_citations() -> None:
     results = [result("a"), result("b", abstained=True, cited=()), result("c", should_abstain=True, abstained=True),
                result("d", should_abstain=True, cited=()), result("e", citation_valid=0.0), result("f", error="boom")]

@@ -201,7 +201,7 @@ def read_baseline(baseline_dir: Path, config: str) -> list[ItemResult] | None:
 def save_baseline(results: Sequence[ItemResult], baseline_dir: Path, config: str) -> Path:
     """Replace the baseline items that were re-run; items of other splits stay."""
     kept = {r.id: r for r in read_baseline(baseline_dir, config) or []}
-    kept.update({r.id: r for r in results})
+    kept.update({r.id: r.for_baseline() for r in results})
     path = baseline_dir / f"{config}.jsonl"
     write_results(sorted(kept.values(), key=lambda r: r.id), path)
     return path

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -135,6 +135,13 @@ class ItemResult:
         data = asdict(self)
         data["metrics"] = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in self.metrics.items()}
         return data
+
+    def for_baseline(self) -> ItemResult:
+        """What the per-item diff reads (``report.item_problems``: metrics, cited sources, missing facts) and the lead
+        line; the quotes, the whole answer and the ranking stay in ``results/``. Whole records made each committed
+        baseline about 2 MB, rewritten on every change to the answers."""
+        return replace(self, retrieved=[], answer=self.answer.split("\n", 1)[0],
+                       citations=[{k: v for k, v in c.items() if k != "quote"} for c in self.citations])
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ItemResult:
