@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .asks import ask_label, split_asks
@@ -144,8 +144,9 @@ class Composer:
         self.retriever = retriever
         self.resolver = retriever.resolver
         self.config = config or ComposerConfig()
-        self.judge = Judge(self.config.judge)
+        # The lead floor of this index (with or without notes), for the judge's ranking as well as for leading.
         self.lead_floor = self.config.judge.floor(notes=retriever.has_notes)
+        self.judge = Judge(replace(self.config.judge, lead=self.lead_floor))
 
     def compose(self, question: str, lang: str, retrieval: Retrieval,
                 asks: Sequence[tuple[str, Retrieval]] = ()) -> Answer:

@@ -154,6 +154,6 @@ def test_without_notes_the_lexical_ranking_weighs_as_much_as_the_dense_one(small
     question = "Does a personal blog need an ICP filing?"
     for source, leads in [(with_notes, False), (retriever, True)]:
         composer = Composer(source, ComposerConfig(judge=judge))
-        assert composer.lead_floor == (0.35 if leads else 0.45)
+        assert composer.lead_floor == composer.judge.config.lead == (0.35 if leads else 0.45)  # ranks with it too
         answer = composer.compose(question, "en", source.retrieve(question, k=24))
         assert (answer.lead_from not in ("none", "")) is leads, answer.lead_from

@@ -201,8 +201,8 @@ def calibrate(assistant: Assistant, items: Sequence[EvalItem], ctx: ScoringConte
 
 
 # Measured 2026-12-06 (night) with the judge fitted on 208 dev items, dev items retrieved from an index without notes
-# (utility / right / wrong / no direct answer): 0.3: 25.5 / 79 / 51 / 35, 0.35: 27.5 / 72 / 42 / 51, 0.4: 22.0 / 65 / 36
-# / 64, 0.45 (the floor with notes): 18.0 / 59 / 30 / 76.
+# (utility / right / wrong / no direct answer): 0.3: 22.0 / 79 / 54 / 32, 0.35: 25.0 / 72 / 43 / 50, 0.4: 19.5 / 65 / 37
+# / 63, 0.45 (the floor with notes): 18.0 / 59 / 30 / 76.
 FLOORS_WITHOUT_NOTES = (0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
 
 
