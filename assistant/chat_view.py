@@ -132,8 +132,9 @@ def source_chips(citations: Sequence[Citation], lang: str = "en", names: ShortNa
 def chat_blocks(answer: Answer, names: ShortNames | None = None) -> list[str]:
     """The chat message as Markdown/HTML blocks, streamed one by one: lead, points, notices, source chips.
 
-    A scenario answer leads with the regime table; the ordinary answer's verdict and points follow it as
-    background (they answer the words of the question, the table answers the situation).
+    A scenario answer shows the regime table (it answers the situation) and the ordinary answer's points after it
+    as background. A verdict beside the table is a quoted answer to the words of the question (``Assistant.ask``
+    keeps no note verdict there) and leads, above the table.
     """
     lang = _lang(answer)
     notices = [f"*{md_escape(notice)}*" for notice in answer.notices]
@@ -142,11 +143,12 @@ def chat_blocks(answer: Answer, names: ShortNames | None = None) -> list[str]:
     numbers = {c.n for c in answer.citations}
     blocks: list[str] = []
     if answer.regime is not None:
+        if answer.verdict:
+            blocks.append(f"**{with_links(answer.verdict, numbers)}**")
         blocks.append(regime_html(answer.regime, names or {}, lang))
-        if answer.citations:
-            best = [point for point in (answer.verdict, *answer.points) if point][:3]
+        if answer.citations and answer.points:
             blocks.append(f"**{_WORDS[lang]['background']}**")
-            blocks.extend(f"- {with_links(point, numbers)}" for point in best)
+            blocks.extend(f"- {with_links(point, numbers)}" for point in answer.points[:3])
     else:
         if answer.verdict:
             blocks.append(f"**{with_links(answer.verdict, numbers)}**")

@@ -184,9 +184,11 @@ def markdown_blocks(answer: Answer) -> list[str]:
         blocks = [md_escape(abstention_message(answer))]
         return blocks + [f"*{md_escape(notice)}*" for notice in answer.notices]
     numbers = {c.n for c in answer.citations}
-    blocks = [regime_markdown(answer.regime)] if answer.regime is not None else []
-    if answer.verdict:
-        blocks.append(f"**{with_links(answer.verdict, numbers)}**")
+    # the verdict leads; a scenario's table follows it (``chat_view.chat_blocks``: a verdict beside a table is a
+    # quoted answer to the words of the question)
+    blocks = [f"**{with_links(answer.verdict, numbers)}**"] if answer.verdict else []
+    if answer.regime is not None:
+        blocks.append(regime_markdown(answer.regime))
     blocks.extend(f"- {with_links(point, numbers)}" for point in answer.points)
     blocks.extend(f"*{md_escape(notice)}*" for notice in answer.notices)
     if answer.citations:
@@ -223,9 +225,9 @@ def answer_text(answer: Answer, corpus_date: str | date | None) -> str:
     if answer.abstained and not answer.citations:
         notes = [f"Note: {n}" for n in answer.notices]
         return "\n\n".join([abstention_message(answer), *notes, disclaimer])
-    parts = [regime_text(answer.regime)] if answer.regime is not None else []
-    if answer.verdict:
-        parts.append(answer.verdict)
+    parts = [answer.verdict] if answer.verdict else []
+    if answer.regime is not None:
+        parts.append(regime_text(answer.regime))
     if answer.points:
         parts.append("\n".join(f"- {point}" for point in answer.points))
     if answer.related:

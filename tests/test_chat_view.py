@@ -175,18 +175,19 @@ def test_message_escapes_every_corpus_and_user_string(field: str) -> None:
     assert "&lt;script&gt;" in message or "&lt;script&gt;" in message.replace("\\", "")
 
 
-def test_scenario_message_leads_with_the_table_and_keeps_three_points_after_it() -> None:
+def test_scenario_message_shows_the_table_then_three_points_and_a_quoted_answer_above_it() -> None:
     model = load_regime_model(DEFAULT_MODEL_PATH)
     result = find_regime("We're a US company with no entity in China, hosting in Shanghai — what do we need?", None,
                          model, "en")
-    a = answer(regime=result, points=("p1 [1]", "p2 [2]", "p3 [1]", "p4 [2]"))
-    blocks = chat_blocks(a, NAMES)
-    assert blocks[0].startswith('<div class="icp-regime"')
-    assert blocks[1] == "**From the sources**"
-    assert blocks[2].startswith("- Yes — a personal blog") and len([b for b in blocks if b.startswith("- ")]) == 3
-    assert blocks[-1].startswith('<div class="icp-chips"')
     without_verdict = chat_blocks(answer(regime=result, verdict=None, points=("p1 [1]", "p2", "p3", "p4")), NAMES)
+    assert without_verdict[0].startswith('<div class="icp-regime"')
+    assert without_verdict[1] == "**From the sources**"
     assert [b for b in without_verdict if b.startswith("- ")] == ["- p1 [[1]](#src-1)", "- p2", "- p3"]
+    assert without_verdict[-1].startswith('<div class="icp-chips"')
+    # a verdict beside the table is a quoted answer to the words of the question (Assistant.ask): it leads
+    quoted = chat_blocks(answer(regime=result, points=("p1 [1]", "p2 [2]", "p3 [1]", "p4 [2]")), NAMES)
+    assert quoted[0].startswith("**Yes — a personal blog") and quoted[1].startswith('<div class="icp-regime"')
+    assert [b for b in quoted if b.startswith("- ")] == ["- p1 [[1]](#src-1)", "- p2 [[2]](#src-2)", "- p3 [[1]](#src-1)"]
 
 
 def test_scenario_without_a_sourced_answer_still_shows_the_table() -> None:

@@ -266,7 +266,7 @@ REGIME_CASES = {
                "'not-possible' (got 'maybe') — correct it in the regime model (schema: assistant/regime/model.py)"),
     "citation": ("internet-information-services-measures-2024.zh.md, article: 4}\n          - {doc: regulations/non",
                  "internet-information-services-measures-2024.zh.md, article: 99}\n          - {doc: regulations/non",
-                 279, "rule 'filing-needed': regulations/internet-information-services-measures-2024.zh.md has no "
+                 283, "rule 'filing-needed': regulations/internet-information-services-measures-2024.zh.md has no "
                  "article 99 — correct it in the regime model (schema: assistant/regime/model.py)"),
 }
 

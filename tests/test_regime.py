@@ -37,8 +37,9 @@ CASES: list[tuple[str, dict[str, Any], dict[str, str]]] = [
      {"icp-filing": NN, "icp-licence": NN, "psb-filing": NN, "foreign-ownership": NN}),
     ("foreign company, mainland, free", {"operator": "foreign-company"},
      {"icp-filing": NP, "icp-licence": NN, "psb-filing": NP, "foreign-ownership": NN}),
+    # an app's backend domain is filed like a site, which a company outside the mainland cannot do
     ("foreign company, app only", {"operator": "foreign-company", "service": "app"},
-     {"icp-filing": D, "app-filing": D, "psb-filing": D}),
+     {"icp-filing": NP, "app-filing": D, "psb-filing": D}),
     ("foreign company, marketplace", {"operator": "foreign-company", "sales": "marketplace"},
      {"edi-licence": NP, "icp-licence": NN, "foreign-ownership": NN}),
     # individuals: filing yes, licence never (Telecom Regs Art. 13)

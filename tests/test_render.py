@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 import pytest
 
 from assistant.models import Answer, Chunk, Citation, Document, Hit, Kind, Status
+from assistant.regime import DEFAULT_MODEL_PATH, find_regime, load_regime_model
 from assistant.render import (
     answer_json,
     answer_markdown,
@@ -173,6 +174,17 @@ def test_warning_is_shown_in_markdown() -> None:
 
 
 # Plain text -------------------------------------------------------------------------------------------------------
+
+def test_a_quoted_answer_leads_above_the_scenario_table_which_leads_without_one() -> None:
+    result = find_regime("We're a US company with no entity in China, hosting in Shanghai — what do we need?", None,
+                         load_regime_model(DEFAULT_MODEL_PATH), "en")
+    for render in (answer_markdown, lambda a: answer_text(a, "2026-12-01")):
+        quoted = render(answer(regime=result))
+        assert quoted.index("Yes — a personal blog") < quoted.index("Which filings and licences apply")
+        assert quoted.index("Which filings and licences apply") < quoted.index("Non-commercial sites are filed")
+        table_first = render(answer(regime=result, verdict=None))
+        assert table_first.lstrip("*").startswith("Which filings and licences apply")
+
 
 def test_copied_text_ends_with_disclaimer() -> None:
     text = answer_text(answer(), "2026-11-28")
