@@ -2,7 +2,8 @@
 
 - Regulations: one chunk per article (第X条); an article longer than the embedding window is split at
   paragraph, item and sentence boundaries (。；) and every part repeats the header path when embedded.
-  A chunk never spans two articles; text after the last article under a new heading is an annex.
+  A chunk never spans two articles; text after the last article under a new heading is an annex. Its sentences
+  are facets (what can be quoted), and so are the questions its clauses answer (``asked.py``, matched only).
 - Guides: one chunk per heading section; a FAQ ``### question`` block stays whole with its answer.
 - Project notes: one chunk per statement and language.
 """
@@ -14,36 +15,14 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
+from .asked import derived_questions
 from .models import Chunk, Document, Kind
-from .text import HEADING, QUESTION_LABEL, article_label, detect_language, sentences, statements
+from .text import HEADING, QUESTION_LABEL, article_label, chinese_number, detect_language, sentences, statements
 
 # multilingual-e5-small reads 512 tokens; Chinese runs ~1 token per character, so stay well below.
 MAX_ARTICLE_CHARS = 450
 MAX_GUIDE_CHARS = 1200
-
-CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-CN_UNITS = {"十": 10, "百": 100, "千": 1000}
-CN_BIG_UNITS = {"万": 10_000, "亿": 100_000_000}
 ARTICLE_START = re.compile(r"^\s*(?:\*\*)?第([零〇一二两三四五六七八九十百千\d]+)条(?:\*\*)?")
-
-
-def chinese_number(text: str) -> int:
-    """'二十九' -> 29, '一百零三' -> 103, '一千万' -> 10000000, '12' -> 12; ValueError on anything else."""
-    if text.isdigit():
-        return int(text)
-    total, section, digit = 0, 0, 0
-    for ch in text:
-        if ch in CN_DIGITS:
-            digit = CN_DIGITS[ch]
-        elif ch in CN_UNITS:
-            section += (digit or 1) * CN_UNITS[ch]
-            digit = 0
-        elif ch in CN_BIG_UNITS:
-            total = (total + section + digit) * CN_BIG_UNITS[ch]
-            section, digit = 0, 0
-        else:
-            raise ValueError(f"not a Chinese numeral: {text!r}")
-    return total + section + digit
 
 
 def chunk_id(doc_id: str, position: int, embed_text: str) -> str:
@@ -167,13 +146,16 @@ def _regulation_pieces(doc: Document) -> Iterator[dict]:
         # A text without articles (e.g. the partial pilot notice): paragraphs under their headings.
         yield from _section_pieces(doc, MAX_ARTICLE_CHARS)
         return
-    for article_no, path, text in split_articles(doc.body):
+    articles = split_articles(doc.body)
+    by_number = {no: text for no, _, text in articles if no is not None}
+    for article_no, path, text in articles:
         label = article_label(article_no) if article_no is not None else "附录"
         title_path = " › ".join([title, *[p for p in path if p != doc.title], label])
         for part, piece in enumerate(split_long(text, MAX_ARTICLE_CHARS)):
+            asked = derived_questions(piece, by_number) if article_no is not None else []
             yield {"text": piece, "title_path": title_path, "article_no": article_no, "part": part,
                    "language": "zh", "annex": article_no is None,
-                   "facets": [("sentence", sent) for sent in sentences(piece)]}
+                   "facets": [("sentence", sent) for sent in sentences(piece)] + [("derived", q) for q in asked]}
 
 
 # --- guides ----------------------------------------------------------------------------------------------------

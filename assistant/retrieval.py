@@ -191,8 +191,10 @@ class UnitMap:
         self.members: list[list[int]] = [[] for _ in range(self.size)]  # unit chunks (not facets)
         self.questions: list[list[int]] = [[] for _ in range(self.size)]
         self.sentences: list[list[int]] = [[] for _ in range(self.size)]
+        self.derived: list[list[int]] = [[] for _ in range(self.size)]  # only rank their unit (``asked.py``)
         for i, chunk in enumerate(chunks):
-            bucket = {"question": self.questions, "sentence": self.sentences}.get(chunk.facet, self.members)
+            facets = {"question": self.questions, "sentence": self.sentences, "derived": self.derived}
+            bucket = facets.get(chunk.facet, self.members)
             bucket[int(unit_of[i])].append(i)
         self.doc_ids = [chunks[m[0]].doc_id for m in self.members]
         # Similarity scales differ by what is compared: an English question scores ~0.65 against an unrelated

@@ -106,3 +106,27 @@ def is_pointer(sentence: str) -> bool:
 
 def _words(text: str) -> int:
     return len(re.findall(r"[\u4e00-\u9fff]|[A-Za-z]+", text))
+
+
+CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+CN_BIG_UNITS = {"万": 10_000, "亿": 100_000_000}
+
+
+def chinese_number(text: str) -> int:
+    """'二十九' -> 29, '一百零三' -> 103, '一千万' -> 10000000, '12' -> 12; ValueError on anything else."""
+    if text.isdigit():
+        return int(text)
+    total, section, digit = 0, 0, 0
+    for ch in text:
+        if ch in CN_DIGITS:
+            digit = CN_DIGITS[ch]
+        elif ch in CN_UNITS:
+            section += (digit or 1) * CN_UNITS[ch]
+            digit = 0
+        elif ch in CN_BIG_UNITS:
+            total = (total + section + digit) * CN_BIG_UNITS[ch]
+            section, digit = 0, 0
+        else:
+            raise ValueError(f"not a Chinese numeral: {text!r}")
+    return total + section + digit

@@ -46,8 +46,8 @@ def test_each_regulation_yields_exactly_its_header_article_count(shared_docs: li
 def test_chunks_never_span_two_articles_and_quote_the_document_verbatim(shared_docs: list[Document]) -> None:
     for doc in shared_docs:
         for chunk in chunk_document(doc):
-            if chunk.facet == "question":
-                continue  # a question phrasing is matched, never quoted ("<page title> <heading>")
+            if chunk.facet in ("question", "derived"):
+                continue  # a question phrasing is matched, never quoted ("<page title> <heading>", asked.py)
             assert chunk.text in doc.body, chunk.chunk_id
             if chunk.article_no is not None:
                 later = f"第{chunk.article_no + 1}条"
@@ -193,3 +193,17 @@ def test_a_sentence_that_only_points_elsewhere_is_not_an_answer(sentence: str, p
     from assistant.text import statements
 
     assert (statements(sentence) == []) is pointer
+
+
+def test_articles_are_also_matched_by_the_questions_their_clauses_answer(shared_docs: list[Document]) -> None:
+    doc = next(d for d in shared_docs if d.doc_id.endswith("non-commercial-internet-information-services-filing-measures-2005.zh.md"))
+    chunks = chunk_document(doc)
+    units = {c.chunk_id: c for c in chunks if not c.facet}
+    derived = [c for c in chunks if c.facet == "derived"]
+    assert derived and all(units[c.parent].article_no == c.article_no is not None for c in derived)
+    # Art. 24 punishes breaking Arts. 10, 18 and 19 and names no conduct: its questions name theirs
+    art24 = {c.text for c in derived if c.article_no == 24}
+    assert "互联网接入服务提供者为未经备案的组织或者个人从事非经营性互联网信息服务提供互联网接入服务会受到什么处罚？" in art24
+    assert not any(c.facet == "derived" for d in shared_docs if not d.doc_id.startswith("regulations/")
+                   for c in chunk_document(d))
+

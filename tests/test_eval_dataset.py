@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.chunking import chinese_number
 from assistant.errors import AssistantError
 from assistant.evaluation.dataset import ContextRef, DatasetError, EvalItem, load_dataset
+from assistant.text import chinese_number
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 FAQ = PROJECT_ROOT / "evals" / "datasets" / "faq.jsonl"

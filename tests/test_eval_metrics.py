@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.chunking import chinese_number
 from assistant.evaluation.dataset import ContextRef
 from assistant.evaluation.metrics import (
     abstention_scores,
@@ -24,6 +23,7 @@ from assistant.evaluation.metrics import (
     reciprocal_rank,
 )
 from assistant.models import Chunk, Citation, Document, Hit, Kind, Status
+from assistant.text import chinese_number
 
 FILING = "regulations/non-commercial-internet-information-services-filing-measures-2005.zh.md"
 ORDER_292 = "regulations/internet-information-services-measures-2024.zh.md"

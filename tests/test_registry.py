@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.chunking import chinese_number
 from assistant.errors import CorpusError
 from assistant.models import Status
 from assistant.registry import Glossary, Registry, load_glossary, load_registry
 from assistant.schema import NoteFile, validate_note
+from assistant.text import chinese_number
 
 PROJECT = Path(__file__).resolve().parents[1]
 CORPUS = PROJECT / "corpus"

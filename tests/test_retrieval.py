@@ -106,6 +106,19 @@ def test_real_model_reaches_the_chinese_article(full_assistant: Assistant, quest
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(("question", "doc_id", "article_no"), [
+    # Art. 24 punishes breaking Art. 18 without restating it: it is reached through "<what Art. 18 forbids>会受到什么
+    # 处罚？" (asked.py), and was below the 200th unit before
+    ("What's the penalty for a hosting provider that gives access to a site without a beian?", ORDER33, 24),
+    ("Penalty for not showing the beian number on the homepage?", O292.format(2024), 22),
+])
+def test_an_english_question_reaches_the_article_through_the_question_it_answers(
+        full_assistant: Assistant, question: str, doc_id: str, article_no: int) -> None:
+    ranked = [(h.chunk.doc_id, h.chunk.article_no) for h in full_assistant.ask(question).ranked[:5]]
+    assert (doc_id, article_no) in ranked, ranked
+
+
+@pytest.mark.slow
 def test_a_filing_question_is_not_answered_with_the_licences_rule(full_assistant: Assistant) -> None:
     # Order 292 Art 7 (the licence: 60 days) once led for the filing's review time (MII Order 33: 20 working days)
     answer = full_assistant.ask("How long does the communications administration have to process an ICP filing?")
@@ -157,3 +170,13 @@ def test_without_notes_the_lexical_ranking_weighs_as_much_as_the_dense_one(small
         assert composer.lead_floor == composer.judge.config.lead == (0.35 if leads else 0.45)  # ranks with it too
         answer = composer.compose(question, "en", source.retrieve(question, k=24))
         assert (answer.lead_from not in ("none", "")) is leads, answer.lead_from
+
+
+def test_derived_questions_only_match_their_article(small_assistant: Assistant) -> None:
+    units, chunks = small_assistant.retriever.units, small_assistant.retriever.index.chunks
+    derived = [i for ids in units.derived for i in ids]
+    assert derived and all(chunks[i].facet == "derived" for i in derived)
+    # never a unit's own chunk (what is cited), a question phrasing or a sentence to quote
+    assert not any(chunks[i].facet for ids in units.members for i in ids)
+    assert not {chunks[i].facet for ids in units.questions + units.sentences for i in ids} - {"question", "sentence"}
+    assert all(units.doc_ids[int(units.unit_of[i])] == chunks[i].doc_id for i in derived)

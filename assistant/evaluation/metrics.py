@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from assistant.asks import ASK_LABEL
-from assistant.chunking import CN_BIG_UNITS, CN_DIGITS, CN_UNITS, chinese_number
-from assistant.text import citation_numbers, strip_markers
+from assistant.text import CN_BIG_UNITS, CN_DIGITS, CN_UNITS, chinese_number, citation_numbers, strip_markers
 
 Level = Literal["doc", "article"]
 Ref = tuple[str, int | None]
