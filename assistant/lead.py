@@ -6,6 +6,7 @@ topic and answers a different question. The judge reads, for every retrieved uni
 - its closest question phrasing (a note paraphrase, a FAQ heading): question-to-question similarity, raw and
   as a z-score against how close questions of this language usually are to that group of phrasings;
 - its closest sentence (question-to-answer), the same two ways;
+- for an article, its closest derived question (``asked.py``: a question one of its clauses answers), both ways;
 - how much of the question's concepts the unit and each of those facets mention (``coverage.py``);
 - what kind of unit it is, whether the question asks for a figure it lacks, where retrieval ranked it.
 
@@ -95,7 +96,7 @@ LICENCE_KINDS = {
 }
 FEATURES = ("bias", "q_z", "q_cos", "q_cov", "q_rev", "no_q", "s_z", "s_cos", "s_cov", "s_rev", "no_s", "unit_cov", "missing",
             "unknown", "lex", "lex_top", "note", "faq", "section", "status_unknown", "figure_missing", "first", "rank",
-            "q_gap", "s_gap", "procedure_note", "procedure_guide", "provider_same", "provider_other")
+            "q_gap", "s_gap", "procedure_note", "procedure_guide", "provider_same", "provider_other", "d_cos", "d_z")
 GUIDE_KINDS = (Kind.PROVIDER_GUIDE, Kind.BLOG)
 
 
@@ -303,6 +304,7 @@ def features(hit: Hit, kind: str, statement: NoteStatement | None, shape: Shape,
         "procedure_guide": float(shape.procedure and guide),
         "provider_same": float(guide and provider in shape.providers),
         "provider_other": float(guide and bool(shape.providers) and provider not in shape.providers),
+        "d_cos": hit.derived.score if hit.derived else 0.0, "d_z": hit.derived.z if hit.derived else 0.0,
     }
     return tuple(values[name] for name in FEATURES)
 

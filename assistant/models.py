@@ -153,6 +153,7 @@ class Hit:
     # a note paraphrase: question-to-question) and its sentence closest to it (question-to-answer).
     question: Match | None = None
     sentence: Match | None = None
+    derived: Match | None = None  # its closest derived question (``asked.py``): why an article ranks where it does
     coverage: float | None = None  # share of the question's concepts found anywhere in the unit (coverage.py)
     missing: float = 0.0  # idf of the rarest question concept the unit does not mention
 

@@ -393,6 +393,7 @@ class HybridRetriever:
                    lexical_score=float(lexical[unit]) if lexical[unit] > 0 else None,
                    question=self._best(self.units.questions[unit], scores, z, concepts, question),
                    sentence=self._best(self.units.sentences[unit], scores, z, concepts, question),
+                   derived=self._best(self.units.derived[unit], scores, z, concepts, question),
                    coverage=self.coverage.share(concepts, self.unit_texts[unit]),
                    missing=self.coverage.missing(concepts, self.unit_texts[unit]))
 

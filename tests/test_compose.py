@@ -252,6 +252,21 @@ def test_a_guide_of_the_provider_named_in_the_question_is_marked_as_such(small_a
     assert (named["provider_same"], named["provider_other"]) == (0.0, 0.0)  # a law is nobody's provider page
 
 
+def test_the_judge_reads_an_articles_closest_derived_question(small_assistant: Assistant) -> None:
+    retriever = small_assistant.retriever
+    question = "接入商给没备案的网站提供接入会怎么处罚？"
+    hits = retriever.retrieve(question, k=40).hits
+    law = next(h for h in hits if h.derived is not None)
+    assert law.derived.chunk.facet == "derived" and law.derived.chunk.parent == law.chunk.chunk_id
+    named = dict(zip(FEATURES, features(law, "article", None, question_shape(question), 0, 0.0, 0.0), strict=True))
+    assert (named["d_cos"], named["d_z"]) == (law.derived.score, law.derived.z)
+    # only articles have derived questions
+    assert all(h.derived is None for h in hits if h.document.kind not in PRIMARY_KINDS)
+    other = next(h for h in hits if h.document.kind not in PRIMARY_KINDS)
+    named = dict(zip(FEATURES, features(other, "note", None, question_shape(question), 0, 0.0, 0.0), strict=True))
+    assert (named["d_cos"], named["d_z"]) == (0.0, 0.0)
+
+
 def test_a_question_in_a_guide_is_never_quoted_as_its_answer() -> None:
     text = "Typical user queries:\n- 取消阿里云一侧的接入会影响华为云吗？\n- 只要域名在华为云仍有接入备案，取消阿里云一侧的接入不影响华为云的使用。"
     assert best_sentence(text, {"取消", "阿里云", "接入", "影响", "华为云"}).startswith("只要域名")

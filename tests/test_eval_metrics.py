@@ -384,3 +384,19 @@ def test_for_a_message_of_several_asks_the_lead_metric_reads_the_line_of_each_as
     assert lead_correct("必须，网络正式联通之日起30日内", False, "note", text, [], GOLD).score == 1.0
     single = Answer(question="q", language="en", verdict=None, citations=(), abstained=False, points=("Tencent: “…”",))
     assert lead_lines(single) == "Tencent: “…”"
+
+
+def test_the_floor_without_notes_is_never_above_the_floor_with_notes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.evaluation import calibrate
+    from assistant.evaluation.calibrate import Outcome, floor_without_notes
+    from assistant.lead import JudgeConfig
+
+    def utility(floor: float) -> Outcome:  # best at 0.6, then at 0.35 among the floors allowed
+        value = {0.6: 9.0, 0.35: 5.0}.get(floor, 1.0)
+        return Outcome(utility=value, correct=0, wrong=0, unanswered=0, oos_abstained=0, oos_led=0)
+
+    monkeypatch.setattr(calibrate, "retrievals", lambda assistant, items: [])
+    monkeypatch.setattr(calibrate, "evaluate", lambda assistant, cached, judge, ctx: utility(judge.lead_without_notes))
+    floor, found = floor_without_notes(None, [], JudgeConfig(lead=0.45), None)  # type: ignore[arg-type]
+    assert (floor, found.utility) == (0.35, 5.0)
+    assert floor_without_notes(None, [], JudgeConfig(lead=0.6), None)[0] == 0.6  # type: ignore[arg-type]
