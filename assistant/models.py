@@ -117,7 +117,7 @@ class Chunk:
     annex: bool = False  # text after a regulation's last article (appendix), has no article_no
     # A facet is a second way to match a unit, never shown on its own: "question" (a FAQ heading, a note
     # statement's paraphrase), "sentence" (one sentence of an article) or "derived" (a question an article's clause
-    # answers, read off its legal form: ``asked.py``; it only matches). ``parent`` is the unit's chunk_id.
+    # answers, read off its legal form: ``asked.py``; matched, never quoted). ``parent`` is the unit's chunk_id.
     facet: str = ""
     parent: str = ""
 

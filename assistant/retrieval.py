@@ -191,7 +191,7 @@ class UnitMap:
         self.members: list[list[int]] = [[] for _ in range(self.size)]  # unit chunks (not facets)
         self.questions: list[list[int]] = [[] for _ in range(self.size)]
         self.sentences: list[list[int]] = [[] for _ in range(self.size)]
-        self.derived: list[list[int]] = [[] for _ in range(self.size)]  # only rank their unit (``asked.py``)
+        self.derived: list[list[int]] = [[] for _ in range(self.size)]  # match their article, never quoted (``asked.py``)
         for i, chunk in enumerate(chunks):
             facets = {"question": self.questions, "sentence": self.sentences, "derived": self.derived}
             bucket = facets.get(chunk.facet, self.members)
