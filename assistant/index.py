@@ -605,6 +605,7 @@ def document_from_json(text: str) -> Document:
         raw[key] = date.fromisoformat(raw[key]) if raw[key] else None
     raw["kind"], raw["status"] = Kind(raw["kind"]), Status(raw["status"])
     raw["warnings"] = tuple(tuple(w) for w in raw["warnings"])
+    raw["contradicts"] = tuple(tuple(r) for r in raw.get("contradicts", ()))  # (an index written before the field)
     raw["outdated_articles"] = tuple(tuple(o) for o in raw["outdated_articles"])
     raw["statements"] = tuple(
         NoteStatement(id=s["id"], questions={k: tuple(v) for k, v in s["questions"].items()}, verdict=s["verdict"],

@@ -75,6 +75,7 @@ def annotate(doc: Document, registry: Registry) -> Document:
     conflicts = registry.conflicts_for(doc.doc_id)
     if conflicts:
         changes["warnings"] = tuple((c.warning_en, c.warning_zh) for c in conflicts)
+        changes["contradicts"] = tuple(dict.fromkeys((r.doc, r.article) for c in conflicts for r in c.contradicts))
     outdated = tuple(_article_warnings(replace(doc, **changes), registry))
     if outdated:
         changes["outdated_articles"] = outdated

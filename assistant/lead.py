@@ -248,8 +248,9 @@ class Judge:
         # regime (filing or licence) before one about the other. A form's filling instruction for a question about
         # something else, or a unit about another licence, cannot lead at all (``Candidate.can_lead``).
         missing = FEATURES.index("figure_missing")
-        return sorted(out, key=lambda c: (c.can_lead(self.config.lead) and not c.features[missing] and not c.other_regime,
-                                          c.score), reverse=True)
+        ranked = sorted(out, key=lambda c: (c.can_lead(self.config.lead) and not c.features[missing] and not c.other_regime,
+                                            c.score), reverse=True)
+        return text_in_force_first(ranked, self.config.lead)
 
     def out_of_scope(self, retrieval: Retrieval, ranked: list[Candidate]) -> bool:
         if not retrieval.hits or not retrieval.known_terms:
@@ -262,6 +263,20 @@ class Judge:
             if ahead > self.config.scope_margin and (not confident or ahead > SCOPE_CERTAIN):
                 return True
         return not ranked or ranked[0].score < self.config.related
+
+
+def text_in_force_first(ranked: list[Candidate], floor: float) -> list[Candidate]:
+    """``ranked`` with the primary text first when the best unit comes from a source the registry knows to contradict
+    it (``Document.contradicts``) and that text could lead too. Huawei's guide fines a site that does not show its
+    filing number RMB 5,000–10,000 (MII Order 33 Art. 25's fine for a missing link); Order 292 Art. 22 says 5,000–50,000,
+    and both answered "网站没按规定在首页挂备案号，会罚多少钱？" (0.75 and 0.70): the law leads, the guide follows with
+    its warning."""
+    if not ranked or not ranked[0].hit.document.contradicts:
+        return ranked
+    named = set(ranked[0].hit.document.contradicts)
+    law = next((c for c in ranked[1:] if c.can_lead(floor) and ((c.hit.chunk.doc_id, c.hit.chunk.article_no) in named
+                                                                 or (c.hit.chunk.doc_id, None) in named)), None)
+    return ranked if law is None else [law, *(c for c in ranked if c is not law)]
 
 
 def unit_kind(hit: Hit, statement: NoteStatement | None) -> str:

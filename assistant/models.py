@@ -95,6 +95,7 @@ class Document:
     instrument_id: str = ""  # registry id, attached at ingest
     superseded_by: str = ""  # doc_id of the newer version, from the registry
     warnings: tuple[tuple[str, str], ...] = ()  # (en, zh): known conflicts of this source with primary texts
+    contradicts: tuple[tuple[str, int | None], ...] = ()  # the (doc_id, article) those conflicts name
     outdated_articles: tuple[tuple[int, str, str], ...] = ()  # (article_no, reason en, reason zh)
     statements: tuple[NoteStatement, ...] = ()  # project notes only
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)

@@ -136,6 +136,17 @@ def test_real_model_leads_with_the_notes_verdict(full_assistant: Assistant, ques
 
 
 @pytest.mark.slow
+def test_the_law_leads_before_a_guide_that_contradicts_it(full_assistant: Assistant) -> None:
+    # Huawei's guide: RMB 5,000-10,000 for not showing the filing number; Order 292 Art. 22 (2024): 5,000-50,000
+    answer = full_assistant.ask("网站没按规定在首页挂备案号，会罚多少钱？")
+    lead = [c for c in answer.citations if c.n == 1]
+    assert answer.lead_from == "article" and answer.verdict and "5万元" in answer.verdict, answer.verdict
+    assert lead and (lead[0].doc_id, lead[0].article_no) == ("regulations/internet-information-services-measures-2024.zh.md", 22)
+    guides = [c for c in answer.citations if "huaweicloud-kb-procedures-bei-an-cheng-gong-hou" in c.doc_id]
+    assert all("第二十二条" in c.warning for c in guides)
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("question", ["如何注册商标？", "How do I register a trademark in China?", "公司怎么开银行账户",
                                       "What VAT rate applies to software services?", "Is using a VPN legal in China?"])
 def test_real_model_abstains_outside_the_corpus(full_assistant: Assistant, question: str) -> None:

@@ -39,8 +39,9 @@ from assistant.lead import (
     question_shape,
     regime_of,
     states_figure,
+    text_in_force_first,
 )
-from assistant.models import PRIMARY_KINDS, Answer, Hit, Kind, Match
+from assistant.models import PRIMARY_KINDS, Answer, Chunk, Document, Hit, Kind, Match
 from assistant.text import citation_numbers
 
 NOTE_FIRST = {"bias": -4.0, "q_cos": 6.0, "note": 3.0}  # a matching note paraphrase dominates
@@ -265,6 +266,25 @@ def test_the_judge_reads_an_articles_closest_derived_question(small_assistant: A
     other = next(h for h in hits if h.document.kind not in PRIMARY_KINDS)
     named = dict(zip(FEATURES, features(other, "note", None, question_shape(question), 0, 0.0, 0.0), strict=True))
     assert (named["d_cos"], named["d_z"]) == (0.0, 0.0)
+
+
+def test_a_law_that_answers_too_leads_before_a_guide_known_to_contradict_it(small_assistant: Assistant) -> None:
+    index = small_assistant.index
+    articles = [c for c in index.chunks if c.article_no is not None and not c.facet][:2]
+    page = next(c for c in index.chunks if index.documents[c.doc_id].kind == Kind.PROVIDER_GUIDE and not c.facet)
+    named = index.documents[page.doc_id]
+    flagged = replace(named, contradicts=((articles[0].doc_id, articles[0].article_no),))
+
+    def unit(chunk: Chunk, score: float, doc: Document | None = None) -> Candidate:
+        kind = "article" if chunk.article_no is not None else "section"
+        return Candidate(hit=Hit(chunk=chunk, document=doc or index.documents[chunk.doc_id], score=1.0), kind=kind,
+                         score=score)
+
+    guide, other, law = unit(page, 0.75, flagged), unit(articles[1], 0.72), unit(articles[0], 0.70)
+    assert text_in_force_first([guide, other, law], 0.45) == [law, guide, other]
+    assert text_in_force_first([guide, other, law], 0.71) == [guide, other, law]  # the law could not lead
+    plain = unit(page, 0.75, named)
+    assert text_in_force_first([plain, other, law], 0.45) == [plain, other, law]  # no known conflict
 
 
 def test_a_question_in_a_guide_is_never_quoted_as_its_answer() -> None:
