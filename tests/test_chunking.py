@@ -6,7 +6,6 @@ import pytest
 
 from assistant.chunking import (
     MAX_ARTICLE_CHARS,
-    chinese_number,
     chunk_document,
     drop_repeated_facets,
     is_question,
@@ -15,7 +14,7 @@ from assistant.chunking import (
 )
 from assistant.corpus import scan_corpus
 from assistant.models import Document, Kind
-from assistant.text import HEADING
+from assistant.text import HEADING, chinese_number
 from tests.fixtures import require_shared
 
 
