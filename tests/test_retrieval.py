@@ -11,7 +11,7 @@ import pytest
 from assistant.assistant import Assistant
 from assistant.compose import Composer, ComposerConfig
 from assistant.lead import JudgeConfig
-from assistant.models import Document, Kind, Status
+from assistant.models import PRIMARY_KINDS, Document, Kind, Status
 from assistant.retrieval import HISTORY, applicable_versions, asks_history, names_in_force
 
 O292 = "regulations/internet-information-services-measures-{}.zh.md"
@@ -143,6 +143,28 @@ def test_a_question_naming_a_provider_lifts_that_providers_guide(small_assistant
 
     assert first_tencent(named, 3.0) < first_tencent(named, 1.0)
     assert first_tencent(plain, 3.0) == first_tencent(plain, 1.0)  # no provider named: no change
+
+
+def test_the_first_five_hold_one_section_per_guide_page_and_any_number_of_articles(small_assistant: Assistant) -> None:
+    retriever = small_assistant.retriever
+    for question in ("备案需要多久？", "How do I cancel my ICP filing?", "外资可以持股多少？"):
+        hits = retriever.retrieve(question, k=24).hits
+        guides = [h.chunk.doc_id for h in hits[:5] if h.document.kind not in PRIMARY_KINDS]
+        assert len(guides) == len(set(guides)), (question, guides)
+        # nothing is dropped: the units moved out of the first five follow them
+        again = retriever.retrieve(question, k=24).hits
+        assert [h.chunk.chunk_id for h in again] == [h.chunk.chunk_id for h in hits]
+    # the rule itself: a page's second section moves below the first five, an article's neighbour does not
+    units = retriever.units
+    guide = next(d for d in dict.fromkeys(units.doc_ids) if d.startswith("guides/")
+                 and sum(1 for x in units.doc_ids if x == d) >= 2)
+    law = next(d for i, d in enumerate(units.doc_ids) if retriever.is_primary[i]
+               and sum(1 for j, x in enumerate(units.doc_ids) if x == d and retriever.is_primary[j]) >= 2)
+    g1, g2 = [i for i, d in enumerate(units.doc_ids) if d == guide][:2]
+    a1, a2 = [i for i, d in enumerate(units.doc_ids) if d == law][:2]
+    others = [units.doc_ids.index(d) for d in dict.fromkeys(units.doc_ids) if d not in (guide, law)][:6]  # one each
+    order = [g1, g2, a1, a2, *others]
+    assert retriever._one_per_document(order) == [g1, a1, a2, others[0], others[1], g2, *others[2:]]
 
 
 def test_without_notes_the_lexical_ranking_weighs_as_much_as_the_dense_one(small_assistant: Assistant,
