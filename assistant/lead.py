@@ -41,8 +41,8 @@ FIGURES = {
     "duration": (re.compile(r"how long|how many (?:days|hours|weeks|months|years)|how soon|how quickly|deadline|"
                             r"多久|多长时间|几天|多少天|几个工作日|多少个工作日|时限|期限|有效期|多少年|几年", re.IGNORECASE),
                  re.compile(r"\d+\s*(?:-|–|到|至)?\s*\d*\s*(?:个)?(?:working |business |calendar )?"
-                            r"(?:days?|hours?|weeks?|months?|years?|日|天|小时|周|个月|月|年|工作日)|"
-                            r"[一二三四五六七八九十两]+(?:个)?(?:工作日|日|天|小时|周|个月|年)", re.IGNORECASE)),
+                            r"(?:days?|hours?|minutes?|weeks?|months?|years?|日|天|小时|分钟|周|个月|月|年|工作日)|"
+                            r"[一二三四五六七八九十两]+(?:个)?(?:工作日|日|天|小时|分钟|周|个月|年)", re.IGNORECASE)),
     "money": (re.compile(r"how much (?:capital|money|does it cost)|registered capital|minimum capital|\bfines?\b|penalt|"
                          r"注册资本|多少钱|罚款|罚多少|资金", re.IGNORECASE),
               re.compile(r"(?:RMB|CNY|¥|￥)\s*[\d,.]+|\d[\d,.]*\s*(?:万元|元|yuan|million|thousand)|[一二三四五六七八九十百千]+万?元",
@@ -51,7 +51,10 @@ FIGURES = {
                          re.IGNORECASE),
               re.compile(r"\d+\s*%|百分之[一二三四五六七八九十百]+")),
     "count": (re.compile(r"how many (?!days|hours|weeks|months|years)|几个|几次|多少个|多少次|最多", re.IGNORECASE),
-              re.compile(r"\d+|[一二三四五六七八九十两]+(?:个|次|家|项)")),
+              # "一个" alone is mostly the article "a" ("一个主体下可以备案多个网站" states no count): it counts only after
+              # a limit word ("只能备案一个主体")
+              re.compile(r"\d+|(?:[二三四五六七八九十两][一二三四五六七八九十]*|一[十百千][一二三四五六七八九十]*)(?:个|次|家|项)|"
+                         r"(?:只能|只可|仅能|仅限|仅可|最多|不超过|不得超过)[^，。；,;]{0,10}一(?:个|次|家|项)")),
     # when a text took or takes effect, was amended or issued: a date
     "date": (re.compile(r"\bwhen (?:did|does|do|will|was|is|has)\b[^?]*\b(?:effect|force|start|begin|apply|amend|revis|chang|"
                         r"publish|issu|pass)|\b(?:effective|commencement) date|什么时候(?:开始)?(?:生效|施行|实施|起|修改|修订|发布)|"
@@ -131,7 +134,14 @@ def regime_of(text: str) -> str | None:
     return None if filing == licence else ("filing" if filing else "licence")
 
 
+# Numbers that name a text or a citation, not a count: "Art. 7", "第十三条", "Order 292", "〔2024〕107号", "[1]", a year.
+REFERENCE_NUMBER = re.compile(r"\bArt(?:icle)?s?\.?\s*\d+|第[一二三四五六七八九十百零〇\d]+条|\bOrder\s*(?:No\.\s*)?\d+|"
+                              r"[〔\[(（]\d{4}[〕\])）]\s*\d+号|\[\d+\]|\bNo\.\s*\d+|(?<!\d)(?:19|20)\d\d(?!\d)\s*年?", re.IGNORECASE)
+
+
 def has_figure(text: str, figure: str) -> bool:
+    if figure == "count":  # any number counts, except one that only names an article, an order or a year
+        text = REFERENCE_NUMBER.sub(" ", text)
     return bool(FIGURES[figure][1].search(text))
 
 
@@ -262,7 +272,8 @@ class Judge:
             confident = bool(ranked) and ranked[0].score >= SCOPE_OVERRIDE
             if ahead > self.config.scope_margin and (not confident or ahead > SCOPE_CERTAIN):
                 return True
-        return not ranked or ranked[0].score < self.config.related
+        # (the best score, not the first unit's: ``rank`` puts a unit that states the figure asked for first)
+        return not ranked or max(c.score for c in ranked) < self.config.related
 
 
 def text_in_force_first(ranked: list[Candidate], floor: float) -> list[Candidate]:

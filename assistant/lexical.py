@@ -27,7 +27,7 @@ EN_STOP = frozenset(
     "please thanks hi hello whats what's i'm im we're were don't dont doesn't does't isn't can't cant won't "
     "without with within run running make making use using used put set take takes know tell say said "
     "actually already again ever even else etc per via other others another each every all both either "
-    "here now today currently right should must may might shall".split()
+    "here now today currently right should must may might shall why whose happen happens happened possible exactly".split()
 )
 ZH_STOP = frozenset("的 了 和 与 及 或 是 在 有 为 对 等 我 你 他 她 它 们 吗 呢 吧 啊 要 会 能 可 该 这 那 就 都 也 而 之 其 以 于 被 "
                     "怎么 怎样 如何 什么 哪些 哪个 为什么 多少 多久 是否 一下 一个 可以 需要 请问 我们 你们 他们 我的 我们的 "

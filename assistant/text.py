@@ -60,6 +60,12 @@ def answer_sentences(text: str) -> list[str]:
 EDITORIAL = re.compile(r"^\s*(?:\d+\.\s*)?[（(]\s*(?:源文件|原文缺失|编者注|editor'?s note|source file)", re.IGNORECASE)
 
 
+# A list bullet or quote mark at the start of a line ("- ", "* ", "> "), not the "**" that opens a bold label
+# ("**域名过期处理**：" quoted as "域名过期处理**：" left an unbalanced marker that bolded the rest of the answer).
+LIST_MARK = re.compile(r"^(?:[-*+]\s+|>\s*)+")
+MARKUP = re.compile(r"[*_`]")
+
+
 def sentences(text: str, *, min_chars: int = MIN_SENTENCE, verbatim: bool = True) -> list[str]:
     """The sentences (or list items) of ``text`` without Markdown heading lines, list bullets, images, table
     rules and the transcriber's notes (``EDITORIAL``). With ``verbatim`` each is a substring of ``text`` (so it
@@ -69,8 +75,8 @@ def sentences(text: str, *, min_chars: int = MIN_SENTENCE, verbatim: bool = True
         if HEADING.match(line) or line.lstrip().startswith(("![", "|---", "```")) or EDITORIAL.match(line):
             continue
         for piece in SENTENCE_END.split(line):
-            piece = piece.strip().lstrip("-*>").strip()
-            if len(piece) >= min_chars and (not verbatim or piece in text):
+            piece = LIST_MARK.sub("", piece.strip()).strip()
+            if len(MARKUP.sub("", piece)) >= min_chars and (not verbatim or piece in text):  # "**解决方案**：" is a label
                 out.append(piece)
     return out
 
@@ -101,7 +107,10 @@ def is_pointer(sentence: str) -> bool:
         return False
     if POINTER_WORDS.search(sentence):
         return _words(POINTER_WORDS.sub("", BARE_URL.sub("", LINK.sub("", sentence)))) <= 12
-    return _words(BARE_URL.sub("", LINK.sub(r"\1", sentence))) <= 8  # the link's label counts as content
+    rest = BARE_URL.sub("", LINK.sub(r"\1", sentence)).strip(" *_")
+    if rest.endswith((":", "：")) and not LINK.search(sentence):
+        return True  # a label and an address: "各地区管局备案要求：https://…"
+    return _words(rest) <= 8  # the link's label counts as content
 
 
 def _words(text: str) -> int:

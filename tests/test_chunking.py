@@ -187,11 +187,23 @@ def test_the_problem_a_section_answers_is_matched_as_a_question_and_never_quoted
     ("备案流程：https://support.huaweicloud.com/usermanual-icp/zh-cn_topic_0000002127712329.html", True),
     ("[立刻进行备案 >>](https://console.cloud.tencent.com/beian)", True),
     ("登录 [工信部公共查询网站](http://www.beian.miit.gov.cn) 查询备案信息。", False),  # the label says what to do
+    # a label and an address, the label longer than eight characters: quoted as the answer to "我们的App需要做备案吗？"
+    ("各地区管局备案要求：https://support.huaweicloud.com/prepare-icp/icp_02_0005.html", True),
 ])
 def test_a_sentence_that_only_points_elsewhere_is_not_an_answer(sentence: str, pointer: bool) -> None:
     from assistant.text import statements
 
     assert (statements(sentence) == []) is pointer
+
+
+def test_a_bold_label_stays_whole_when_a_sentence_starts_with_it() -> None:
+    from assistant.text import sentences
+
+    # "**域名过期处理**：" was cut to "域名过期处理**：", whose lone marker bolded the rest of the answer
+    text = "**域名过期的处理办法**：\n- 若备案号下有域名过期不续费，建议通过变更备案删除该域名\n> 以下证件只需提供电子版。\n* 一个列表项的内容"
+    assert sentences(text) == ["**域名过期的处理办法**：", "若备案号下有域名过期不续费，建议通过变更备案删除该域名",
+                               "以下证件只需提供电子版。", "一个列表项的内容"]
+    assert sentences("**域名过期处理**：\n**解决方案**：") == []  # labels: the markup does not count towards the length
 
 
 def test_articles_are_also_matched_by_the_questions_their_clauses_answer(shared_docs: list[Document]) -> None:

@@ -35,6 +35,7 @@ from assistant.lead import (
     Judge,
     JudgeConfig,
     features,
+    has_figure,
     licences_of,
     question_shape,
     regime_of,
@@ -303,6 +304,41 @@ def test_a_figure_verdict_is_told_from_a_yes_or_no() -> None:
     assert states_figure("6 months' suspension at most, or a warning")
     assert states_figure("2026年1月1日起施行")
     assert not states_figure("Yes — every site needs one of the two (Art 4).")  # an article number is no figure
+
+
+@pytest.mark.parametrize(("text", "counts"), [
+    ("个人主体最多备案5个互联网信息服务，第6个无法提交", True),
+    ("一个华为云账号只能备案一个主体", True),  # a limit: "only one"
+    ("二十个网站", True),
+    # "一个" as the article "a": once preferred to "最多备案5个" for "个人主体最多能备案几个网站？"
+    ("一个主体下可以备案多个网站", False),
+    # numbers that name an article, an order, a notice or a year: a note citing "Art 7" led "How many websites can one
+    # company file?" with how an individual fills in the form
+    ("An individual files the filing form with their own name (Art 7 and the form's instructions).", False),
+    ("《非经营性互联网信息服务备案管理办法》第十三条", False),
+    ("工信部通信函〔2024〕107号 (Order 292, 2024)", False),
+])
+def test_a_count_is_a_number_of_things_not_a_reference(text: str, counts: bool) -> None:
+    assert has_figure(text, "count") is counts
+
+
+def test_minutes_are_a_duration() -> None:
+    # "备案审核通过后多久能访问网站？" passed over Tencent's "请您耐心等待 10 ~ 30 分钟再进行访问" as stating no duration
+    assert has_figure("审核通过后，请您耐心等待 10 ~ 30 分钟再进行访问。", "duration")
+    assert has_figure("wait 30 minutes", "duration")
+
+
+def test_a_question_is_declined_as_not_covered_only_when_no_unit_scores_above_the_related_floor(
+        small_assistant: Assistant) -> None:
+    # ``rank`` puts a unit that states the figure asked for before a better-scored one that does not; the decision
+    # reads the best score, not the first unit's ("How many websites can one company file?" was declined as not covered)
+    question = "How long does it take to get an ICP licence approved?"
+    retrieval = replace(small_assistant.retriever.retrieve(question, k=24), scope_score=None)
+    judge = Judge(JudgeConfig(weights={"bias": 0.0}, related=0.2))
+    ranked = judge.rank(retrieval, question)
+    low, high = replace(ranked[0], score=0.1), replace(ranked[1], score=0.3)
+    assert not judge.out_of_scope(retrieval, [low, high, *ranked[2:]])
+    assert judge.out_of_scope(retrieval, [low, replace(high, score=0.15)])
 
 
 def _note_candidate(assistant: Assistant, doc_id: str, needle: str) -> Candidate:
