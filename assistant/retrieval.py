@@ -118,6 +118,7 @@ class Retrieval:
     unknown_share: float = 0.0  # share of the question's words that occur nowhere in the corpus
     # best match (z) of the question to a paraphrase of an out-of-scope note statement (None: no dense scores)
     scope_score: float | None = None
+    glossary_terms: tuple[str, ...] = ()  # ids of the glossary terms the question names
     scores: np.ndarray | None = field(default=None, compare=False, repr=False)  # dense similarity per chunk
 
 
@@ -346,9 +347,10 @@ class HybridRetriever:
         known = tuple(t for t in words if t in self.bm25.vocab)
         unknown_share = 1.0 - len(known) / len(words) if words else 1.0
         scope = float(z[self.out_of_scope].max()) if z is not None and len(self.out_of_scope) else None
+        terms = tuple(t.id for t in self.glossary.find(question)) if self.glossary else ()
         return Retrieval(hits=hits, routed=self.route(hits, allowed), query=query, expansions=expansions,
                          history_intent=history, as_of=as_of, known_terms=known, unknown_share=unknown_share,
-                         scope_score=scope, scores=scores)
+                         scope_score=scope, glossary_terms=terms, scores=scores)
 
     def _diverse(self, order: list[int]) -> list[int]:
         """The ranking with the best ``primary_slots`` primary-text units moved into the first five when they

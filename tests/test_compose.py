@@ -31,6 +31,7 @@ from assistant.lead import (
     FEATURES,
     SCOPE_CERTAIN,
     SCOPE_OVERRIDE,
+    SUBJECT_TERMS,
     Candidate,
     Judge,
     JudgeConfig,
@@ -494,13 +495,34 @@ def test_an_out_of_scope_paraphrase_declines_only_a_question_no_unit_answers_con
     # "How long does it take to get an ICP licence approved?" is near "办营业执照要多久？" (company registration, out of
     # scope; 0.72 z ahead) and was declined although Order 292 Art 7 led at 0.83.
     question = "How long does it take to get an ICP licence approved?"
-    retrieval = small_assistant.retriever.retrieve(question, k=24)
+    # (as if it named no subject term: a question naming the licence is never declined this way, see below)
+    retrieval = replace(small_assistant.retriever.retrieve(question, k=24), glossary_terms=())
     for probability, ahead, declined in [(SCOPE_OVERRIDE, 0.5, False), (SCOPE_OVERRIDE - 0.01, 0.5, True),
                                          (0.99, SCOPE_CERTAIN + 0.5, True)]:  # far ahead: declined whatever leads
         judge = Judge(JudgeConfig(weights={"bias": math.log(probability / (1 - probability))}))
         ranked = judge.rank(retrieval, question)
         best_z = max(m.z for c in ranked[:3] for m in (c.hit.question, c.hit.sentence) if m is not None)
         assert judge.out_of_scope(replace(retrieval, scope_score=best_z + ahead), ranked) is declined, (probability, ahead)
+
+
+def test_a_question_naming_the_filing_or_a_licence_is_never_declined_as_not_covered(small_assistant: Assistant) -> None:
+    # "How many websites can one company file under a single ICP filing?" was told the corpus does not cover it: its
+    # nearest paraphrase was an out-of-scope one on corporate tax. Without an answer it gets "no direct answer".
+    question = "How long does it take to get an ICP licence approved?"
+    retrieval = small_assistant.retriever.retrieve(question, k=24)
+    assert "icp-licence" in retrieval.glossary_terms
+    judge = Judge(JudgeConfig(weights={"bias": -1.0}))  # nothing confident
+    ranked = judge.rank(retrieval, question)
+    best_z = max(m.z for c in ranked[:3] for m in (c.hit.question, c.hit.sentence) if m is not None)
+    far_ahead = replace(retrieval, scope_score=best_z + SCOPE_CERTAIN + 1.0)
+    assert not judge.out_of_scope(far_ahead, ranked)
+    assert judge.out_of_scope(replace(far_ahead, glossary_terms=("domain",)), ranked)  # a term, not the subject
+
+
+def test_the_subject_terms_are_glossary_terms(small_assistant: Assistant) -> None:
+    glossary = small_assistant.retriever.glossary
+    assert glossary is not None
+    assert SUBJECT_TERMS <= {term.id for term in glossary.terms}
 
 
 @pytest.mark.parametrize(("question", "kind"), [
