@@ -139,9 +139,15 @@ REFERENCE_NUMBER = re.compile(r"\bArt(?:icle)?s?\.?\s*\d+|第[一二三四五六
                               r"[〔\[(（]\d{4}[〕\])）]\s*\d+号|\[\d+\]|\bNo\.\s*\d+|(?<!\d)(?:19|20)\d\d(?!\d)\s*年?", re.IGNORECASE)
 
 
+THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+")
+
+
 def has_figure(text: str, figure: str) -> bool:
-    if figure == "count":  # any number counts, except one that only names an article, an order or a year
-        text = REFERENCE_NUMBER.sub(" ", text)
+    if figure == "count":  # any number counts, except one that names an article, an order or a year, or is a sum,
+        text = REFERENCE_NUMBER.sub(" ", text)  # a duration or a share ("RMB 5,000–10,000" is no number of websites)
+        for other in ("money", "duration", "share"):
+            text = FIGURES[other][1].sub(" ", text)
+        text = THOUSANDS.sub(" ", text)  # the other end of a range of sums ("5,000" in "RMB 5,000–10,000")
     return bool(FIGURES[figure][1].search(text))
 
 

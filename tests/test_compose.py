@@ -318,6 +318,10 @@ def test_a_figure_verdict_is_told_from_a_yes_or_no() -> None:
     ("An individual files the filing form with their own name (Art 7 and the form's instructions).", False),
     ("《非经营性互联网信息服务备案管理办法》第十三条", False),
     ("工信部通信函〔2024〕107号 (Order 292, 2024)", False),
+    # a sum, a duration or a share is no number of things: "going beyond them can bring an RMB 5,000–10,000 fine" led
+    # "How many websites can one company file under a single ICP filing?"
+    ("going beyond them can bring an RMB 5,000–10,000 fine (MII Order 33 Art 22)", False),
+    ("须在30日内办理，外资股比不超过50%", False),
 ])
 def test_a_count_is_a_number_of_things_not_a_reference(text: str, counts: bool) -> None:
     assert has_figure(text, "count") is counts
