@@ -284,7 +284,7 @@ def test_calibrate_threshold_nan_without_both_classes() -> None:
 
 # ---------------------------------------------------------------- the lead metric
 
-from assistant.evaluation.metrics import lead_correct, stated_polarity  # noqa: E402
+from assistant.evaluation.metrics import lead_correct, stated_polarity, strict_lead  # noqa: E402
 
 GOLD = [("regulations/a.zh.md", 5)]
 
@@ -327,6 +327,18 @@ def test_otherwise_the_lead_must_rest_on_gold_or_state_a_key_fact() -> None:
     assert lead_correct("File through your host", False, "faq", "…", on_gold, GOLD).score == 1.0
     assert lead_correct("File through your host", False, "faq", "…", elsewhere, GOLD).score == 0.0
     assert lead_correct("File through your host", False, "faq", "…", elsewhere, GOLD, fact_match=True).score == 1.0
+
+
+def test_the_strict_lead_asks_a_lead_resting_on_gold_to_state_a_key_fact_too() -> None:
+    on_gold = [("regulations/a.zh.md", 5)]
+    # an article of the gold text about something else: right by the lenient rule, wrong by the strict one
+    lenient = lead_correct("File through your host", False, "article", "…", on_gold, GOLD)
+    assert lenient.score == 1.0 and strict_lead(lenient, fact_match=False) == 0.0
+    assert strict_lead(lenient, fact_match=True) == 1.0
+    # the other rules are strict already; no lead and a wrong lead stay what they are
+    assert strict_lead(lead_correct("Yes", False, "note", "Yes — …", [], GOLD), fact_match=False) == 1.0
+    assert strict_lead(lead_correct("No", False, "note", "Yes — …", [], GOLD), fact_match=True) == 0.0
+    assert math.isnan(strict_lead(lead_correct(None, True, "", "", [], []), fact_match=False))
 
 
 def test_the_judge_fit_recovers_a_known_logistic_model() -> None:

@@ -407,6 +407,19 @@ class LeadScore:
     reason: str
 
 
+GOLD_ONLY = "rests on a gold source"
+
+
+def strict_lead(lead: LeadScore, fact_match: bool) -> float:
+    """``lead`` without its most lenient rule: a lead that is right only because it rests on a gold document must
+    also state a key fact of the reference. On the test split (2026-12-07) the lenient rule made 33 of 66 leads right;
+    read one by one, 6 of them answer something else and 3 in part, and this rule calls 11 of the 33 wrong (the 6,
+    2 of the 3, and 3 that do answer)."""
+    if math.isnan(lead.score) or lead.score == 0.0:
+        return lead.score
+    return 1.0 if lead.reason != GOLD_ONLY or fact_match else 0.0
+
+
 QUOTE = re.compile(r"[“\"]([^”\"]+)[”\"]")
 
 
@@ -441,7 +454,7 @@ def lead_correct(gold_verdict: str | None, should_abstain: bool, lead_from: str,
         found = extract_numbers(strip_markers(lead_text))  # "[1][2]" are citation markers, not figures
         return LeadScore(1.0, "figure given") if numbers & found else LeadScore(0.0, "figure missing")
     if on_gold:
-        return LeadScore(1.0, "rests on a gold source")
+        return LeadScore(1.0, GOLD_ONLY)
     if fact_match:
         return LeadScore(1.0, "states a key fact")
     return LeadScore(0.0, "rests on no gold source") if gold else LeadScore(NAN, "no gold source")

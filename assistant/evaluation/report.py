@@ -18,7 +18,7 @@ from assistant.evaluation.metrics import source_matches
 from assistant.evaluation.scoring import ItemResult, summarize
 
 TABLE_METRICS = (
-    "lead", "wrong_lead_rate", "leads",
+    "lead", "wrong_lead_rate", "lead_strict", "wrong_lead_rate_strict", "leads",
     "doc_hit@1", "doc_hit@5", "doc_mrr", "article_hit@1", "article_hit@5", "article_mrr", "raw_doc_hit@5",
     "raw_article_hit@5",
     "citation_precision_doc", "citation_recall_doc", "citation_precision_article", "citation_recall_article",

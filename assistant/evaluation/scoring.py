@@ -32,6 +32,7 @@ from assistant.evaluation.metrics import (
     latency_percentiles,
     lead_correct,
     reciprocal_rank,
+    strict_lead,
 )
 from assistant.models import Answer
 from assistant.text import answer_sentences as text_sentences
@@ -42,7 +43,7 @@ RETRIEVAL_METRICS = ("doc_hit@1", "doc_hit@5", "doc_mrr", "article_hit@1", "arti
 CITATION_METRICS = ("citation_precision_doc", "citation_recall_doc", "citation_precision_article",
                     "citation_recall_article")
 STORED_HITS = 10  # for people reading a result; no metric or diff reads them (20 made each baseline ~2 MB)
-ITEM_METRICS = (*RETRIEVAL_METRICS, *CITATION_METRICS, "citation_valid", "key_fact_coverage", "lead")
+ITEM_METRICS = (*RETRIEVAL_METRICS, *CITATION_METRICS, "citation_valid", "key_fact_coverage", "lead", "lead_strict")
 
 def split_sentences(text: str) -> list[str]:
     """Sentences of English or Chinese text without their [n] markers ("Art. 4" stays whole)."""
@@ -181,10 +182,12 @@ def score_item(item: EvalItem, answer: Answer, markdown: str, config: str, ctx: 
     result.lead_from = answer.lead_from
     lead_text = lead_lines(answer)
     lead_numbers = set(citation_markers(lead_text))
+    fact_match = states_key_fact(item, lead_text, ctx)
     lead = lead_correct(item.verdict, item.should_abstain, answer.lead_from, lead_text,
                         [c for c in answer.citations if c.n in lead_numbers], item.reference_context_ids,
-                        fact_match=states_key_fact(item, lead_text, ctx))
+                        fact_match=fact_match)
     m["lead"], result.lead_reason = lead.score, lead.reason
+    m["lead_strict"] = strict_lead(lead, fact_match)
     if item.should_abstain:
         return result
     gold = item.reference_context_ids
@@ -231,6 +234,8 @@ def summarize(results: Sequence[ItemResult]) -> dict[str, float]:
     judged = [v for v in leads if not math.isnan(v)]
     summary["wrong_lead_rate"] = float(sum(1 for v in judged if v == 0.0) / len(judged)) if judged else NAN
     summary["leads"] = float(len(judged))
+    strict = [v for v in (r.metrics.get("lead_strict", NAN) for r in ok) if not math.isnan(v)]
+    summary["wrong_lead_rate_strict"] = float(sum(1 for v in strict if v == 0.0) / len(strict)) if strict else NAN
     abstention = abstention_scores((r.should_abstain, r.abstained) for r in ok)
     summary["abstention_precision"] = abstention.precision
     summary["abstention_recall"] = abstention.recall
