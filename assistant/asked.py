@@ -24,9 +24,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from .text import chinese_number
+from .text import ARTICLE_START, chinese_number
 
-ARTICLE_HEAD = re.compile(r"^\s*(?:\*\*)?第[零〇一二两三四五六七八九十百千\d]+条(?:\*\*)?\s*")
 CLAUSE = re.compile(r"[^。；！？\n]+")
 # "违反本办法第十四条、第十五条的规定，" / "违反本规定，": the rule broken, before the conduct (or instead of it)
 BROKEN_RULE = re.compile(r"^违反(?:本(?:办法|规定|条例|法|决定))?(?P<refs>(?:第[零〇一二两三四五六七八九十百千\d]+条(?:第[一二三四五六七八九十]+款)?[、和及]?)*)"
@@ -69,7 +68,7 @@ def derived_questions(text: str, articles: Mapping[int, str] | None = None) -> l
 
 
 def _clauses(text: str) -> list[str]:
-    clauses = (c.strip(" \t:：（）()").strip() for c in CLAUSE.findall(ARTICLE_HEAD.sub("", text)))
+    clauses = (c.strip(" \t:：（）()").strip() for c in CLAUSE.findall(ARTICLE_START.sub("", text)))
     return [c for c in clauses if len(c) >= 8]
 
 

@@ -17,12 +17,20 @@ from dataclasses import dataclass, field, replace
 
 from .asked import derived_questions
 from .models import Chunk, Document, Kind
-from .text import HEADING, QUESTION_LABEL, article_label, chinese_number, detect_language, sentences, statements
+from .text import (
+    ARTICLE_START,
+    HEADING,
+    QUESTION_LABEL,
+    article_label,
+    chinese_number,
+    detect_language,
+    sentences,
+    statements,
+)
 
 # multilingual-e5-small reads 512 tokens; Chinese runs ~1 token per character, so stay well below.
 MAX_ARTICLE_CHARS = 450
 MAX_GUIDE_CHARS = 1200
-ARTICLE_START = re.compile(r"^\s*(?:\*\*)?第([零〇一二两三四五六七八九十百千\d]+)条(?:\*\*)?")
 
 
 def chunk_id(doc_id: str, position: int, embed_text: str) -> str:

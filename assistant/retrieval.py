@@ -347,7 +347,7 @@ class HybridRetriever:
         known = tuple(t for t in words if t in self.bm25.vocab)
         unknown_share = 1.0 - len(known) / len(words) if words else 1.0
         scope = float(z[self.out_of_scope].max()) if z is not None and len(self.out_of_scope) else None
-        terms = tuple(t.id for t in self.glossary.find(question)) if self.glossary else ()
+        terms = tuple(dict.fromkeys(c.term.id for c in concepts if c.term is not None))
         return Retrieval(hits=hits, routed=self.route(hits, allowed), query=query, expansions=expansions,
                          history_intent=history, as_of=as_of, known_terms=known, unknown_share=unknown_share,
                          scope_score=scope, glossary_terms=terms, scores=scores)

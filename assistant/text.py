@@ -11,6 +11,8 @@ MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 SINGLE_MARKER = re.compile(r"\[(\d+)\]")  # one "[n]", for turning each into a link
 MARKERS_WITH_SPACE = re.compile(r"\s*(?:\[\d+(?:\s*,\s*\d+)*\])+")
 HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+# "第十二条" / "**第5条**" opening an article; group 1 is its number (``chinese_number``)
+ARTICLE_START = re.compile(r"^\s*(?:\*\*)?第([零〇一二两三四五六七八九十百千\d]+)条(?:\*\*)?")
 # A guide's own source markers ("[来源：doc_0194#操作场景]") end a sentence and are never part of one.
 SOURCE_MARKER = re.compile(r"\s*\[来源[:：][^\]]*\]")
 # Chinese sentences end at 。；！？ (and their ASCII forms); English ones at ". " before a capital or digit.

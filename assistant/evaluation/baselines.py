@@ -21,14 +21,13 @@ from datetime import date
 from langchain_chroma import Chroma
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from assistant.chunking import ARTICLE_START
 from assistant.embeddings import Embedder, make_embedder
 from assistant.errors import IndexMismatchError
 from assistant.index import make_client
 from assistant.ingest import prepare
 from assistant.models import Answer, Chunk, Citation, Document, Hit
 from assistant.settings import Settings
-from assistant.text import chinese_number, detect_language
+from assistant.text import ARTICLE_START, chinese_number, detect_language
 
 log = logging.getLogger(__name__)
 
