@@ -3,8 +3,9 @@
 Each problem is one line: ``<file>:<line>: <entry>: <field>: <problem> — <fix>``. What is checked:
 every document of every corpus root (notes against ``NoteFile``), ``registry.yml`` and ``glossary.yml``
 against their schemas, the references between them (``crosscheck.corpus_problems``), glossary aliases used
-by two terms, ``regime.yml`` (its own loader and ``check_citations``), and every eval item of the datasets
-(``EvalItemSpec``) with its gold sources (document and article must exist). ``run_check`` returns a
+by two terms, ``regime.yml`` (its own loader and ``check_citations``), every eval item of the datasets
+(``EvalItemSpec``) with its gold sources (document and article must exist), and the expert readings of leads
+(``evals/judgments``, ``LeadJudgmentSpec``) with their items. ``run_check`` returns a
 ``CheckReport``; the CLI prints it and exits 1 when it has problems.
 """
 
@@ -19,13 +20,15 @@ from pathlib import Path
 from .corpus import scan_corpus
 from .crosscheck import CorpusIndex, corpus_problems
 from .errors import CorpusError, RegimeModelError
-from .evaluation.dataset import EvalItem, read_dataset
+from .evaluation.dataset import EvalItem, read_dataset, read_judgments
 from .ingest import annotate, registry_file
 from .registry import Registry, load_glossary, load_registry
 from .schema import LineMap, Problem, SchemaError, display_path, issue
 from .settings import PROJECT_ROOT
 
 DEFAULT_DATASETS = PROJECT_ROOT / "evals" / "datasets"
+JUDGMENTS = PROJECT_ROOT / "evals" / "judgments"
+HELD_BACK = PROJECT_ROOT / "evals" / "blind"
 GLOSSARY_FILE = "glossary.yml"
 REGIME_FILE = "regime.yml"
 
@@ -72,7 +75,19 @@ def run_check(roots: Sequence[Path], datasets: Sequence[Path] = ()) -> CheckRepo
         items += [(path, item) for item in found]
     if documents:  # without a corpus every gold source would be "missing": the root problem says it all
         problems += item_problems(items, index)
+    if any(Path(p).resolve() == DEFAULT_DATASETS.resolve() for p in datasets):
+        problems += judgment_problems(JUDGMENTS, [i for _, i in items])
     return CheckReport(tuple(problems), len(documents), len(items))
+
+
+def judgment_problems(folder: Path, items: Sequence[EvalItem]) -> list[Problem]:
+    """The readings' own problems, and readings of items that no dataset (nor held-back set) has."""
+    labels, problems = read_judgments(folder)
+    known = {i.id for i in items} | {i.id for f in sorted(HELD_BACK.glob("*.jsonl")) for i in read_dataset(f)[0]}
+    for item_id in sorted({i for i, _ in labels} - known):
+        problems.append(Problem(str(folder), issue(f"item '{item_id}'", "item", "no eval item has this id",
+                                                   "read leads of existing items only")))
+    return problems
 
 
 def dataset_files(paths: Sequence[Path]) -> list[Path]:

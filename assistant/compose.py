@@ -195,7 +195,7 @@ class Composer:
             points.append(self._point(other, book, lang, query_tokens, retrieval))
             extras += 1
         return Answer(verdict=verdict, points=tuple(points), citations=tuple(book.citations), abstained=False,
-                      lead_from=lead.kind, related=self._related(ranked, lead, lang, question), **common)
+                      lead_from=lead.kind, lead_unit=lead.hit.chunk.chunk_id, related=self._related(ranked, lead, lang, question), **common)
 
     def _quoted_already(self, unit: Candidate, query_tokens: set[str], lines: Sequence[str]) -> bool:
         """The words ``unit`` would quote are already quoted from another page (a guide's zh and en copies, a table

@@ -197,6 +197,7 @@ class Answer:
     # which kind of unit answered: "note" (a note statement's verdict), "faq" (a guide's question block),
     # "article" (a sentence of a primary text), "none" (no unit answers: related reading only), "" (abstained)
     lead_from: str = ""
+    lead_unit: str = ""  # chunk_id of the unit that leads ("" when none does): what an expert's reading is keyed on
     related: tuple[str, ...] = ()  # close questions the corpus answers, in the answer's language
     ranked: tuple[Hit, ...] = ()  # retrieval's own ranking, before note routing (``retrieved`` is routed)
     # When the question describes a scenario: the regime finder's facts and obligations (assistant/regime)

@@ -7,6 +7,7 @@ it with the previous index untouched (real Chroma in a temp folder, the fake emb
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 from assistant.check import DEFAULT_DATASETS, run_check
 from assistant.cli import main
 from assistant.embeddings import make_embedder
+from assistant.evaluation.dataset import load_dataset
 from assistant.index import IndexStore
 from assistant.schema import display_path
 from assistant.settings import Settings, default_corpus_dirs
@@ -180,7 +182,7 @@ def test_the_project_corpus_and_eval_datasets_are_clean() -> None:
     assert report.documents > 150 and report.items > 200
 
 
-def test_write_schemas_writes_the_four_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+def test_write_schemas_writes_a_file_per_kind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     from assistant.schema import export
 
@@ -188,8 +190,9 @@ def test_write_schemas_writes_the_four_files(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setattr(export.write_schemas, "__defaults__", (tmp_path / "schemas",))
     assert main(["check", "--write-schemas"]) == 0
     assert sorted(p.name for p in (tmp_path / "schemas").iterdir()) == [
-        "eval-item.schema.json", "glossary.schema.json", "note.schema.json", "registry.schema.json"]
-    assert capsys.readouterr().out.count("wrote ") == 4
+        "eval-item.schema.json", "glossary.schema.json", "lead-judgment.schema.json", "note.schema.json",
+        "registry.schema.json"]
+    assert capsys.readouterr().out.count("wrote ") == 5
 
 
 # --- ingest runs the same validation ------------------------------------------------------------------------
@@ -285,3 +288,16 @@ def test_a_broken_regime_model_is_one_line_with_the_rule_it_names(tmp_path: Path
     regime.write_text(text.replace(old, new), encoding="utf-8")
     report = run_check([project, roots[1]], [DEFAULT_DATASETS])
     assert [str(p) for p in report.problems] == [f"{display_path(regime)}:{line}: {message}"]
+
+
+def test_a_reading_of_an_item_no_dataset_has_is_a_problem(tmp_path: Path) -> None:
+    from assistant.check import judgment_problems
+
+    line = {"item": "faq-001", "unit": "a#1", "label": "answers", "why": "states it", "lead": "X"}
+    (tmp_path / "leads.jsonl").write_text(json.dumps(line) + "\n" + json.dumps({**line, "item": "gone-7"}) + "\n"
+                                          + json.dumps({**line, "label": "maybe"}) + "\n", encoding="utf-8")
+    items = load_dataset(DEFAULT_DATASETS / "faq.jsonl")
+    problems = [str(p) for p in judgment_problems(tmp_path, items)]
+    assert len(problems) == 2, problems
+    assert any("gone-7" in p and "no eval item has this id" in p for p in problems)
+    assert any("leads.jsonl:3" in p and "label" in p for p in problems)

@@ -61,6 +61,9 @@ def test_a_matching_note_leads_with_its_verdict_for_a_yes_no_question(small_assi
     answer = compose(small_assistant, "Does a personal blog need ICP filing?", weights=NOTE_FIRST)
     assert answer.lead_from == "note" and not answer.abstained
     assert answer.verdict is not None and answer.verdict.startswith("Yes")
+    # the unit that leads is named, so an expert's reading of it (evals/judgments) can score the answer
+    lead = next(h for h in answer.ranked if h.chunk.chunk_id == answer.lead_unit)
+    assert lead.chunk.statement_id and lead.document.kind == Kind.PROJECT_NOTE
 
 
 def test_a_how_question_gets_no_bare_yes_or_no(small_assistant: Assistant) -> None:
@@ -157,7 +160,7 @@ def test_a_guide_lead_is_attributed_to_its_provider_page_and_section(small_assis
 
 def test_below_the_lead_floor_there_is_no_direct_answer_only_related_reading(small_assistant: Assistant) -> None:
     answer = compose(small_assistant, "Does a personal blog need ICP filing?", weights=NOTE_FIRST, lead=0.999999)
-    assert answer.abstained and answer.verdict is None and answer.lead_from == "none"
+    assert answer.abstained and answer.verdict is None and answer.lead_from == "none" and answer.lead_unit == ""
     assert answer.points[0] == NO_DIRECT_TEXT["en"]
     assert answer.citations and all(f"[{c.n}]" in " ".join(answer.points) for c in answer.citations)
 

@@ -16,6 +16,8 @@ from assistant.text import chinese_number
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 FAQ = PROJECT_ROOT / "evals" / "datasets" / "faq.jsonl"
+DATASETS = FAQ.parent
+HELD_BACK = PROJECT_ROOT / "evals" / "blind"
 SHARED_CORPUS = PROJECT_ROOT.parent / "shared" / "corpus"
 NOTE_INSTRUMENTS = {
     "miit-order-42", "telecom-catalogue", "negative-list-2024", "miit-2015-ecommerce-notice",
@@ -247,3 +249,42 @@ def test_the_calibration_set_is_dev_only_and_its_gold_exists() -> None:
                 assert (SHARED_CORPUS / ref.doc_id).is_file(), (item.id, ref)
                 if ref.article_no is not None:
                     assert ref.article_no in articles_of(ref.doc_id), (item.id, ref)
+
+
+JUDGMENT = {"item": "faq-001", "unit": "guides/x.md#0:ab", "label": "answers", "why": "states the rule", "lead": "X: “…”"}
+
+
+def test_judgments_load_into_a_label_per_item_and_unit(tmp_path: Path) -> None:
+    from assistant.evaluation.dataset import load_judgments
+
+    (tmp_path / "dev.jsonl").write_text(json.dumps(JUDGMENT) + "\n" + json.dumps({**JUDGMENT, "unit": "b#1", "label": "no"})
+                                        + "\n", encoding="utf-8")
+    assert load_judgments(tmp_path) == {("faq-001", "guides/x.md#0:ab"): "answers", ("faq-001", "b#1"): "no"}
+    assert load_judgments(tmp_path / "missing") == {}  # no readings yet: the eval's proxy decides
+
+
+@pytest.mark.parametrize(("lines", "expected"), [
+    ([{**JUDGMENT, "label": "yes"}], "label"),
+    ([JUDGMENT, {**JUDGMENT, "label": "no"}], "judged twice"),
+    ([{k: v for k, v in JUDGMENT.items() if k != "lead"}], "lead"),
+])
+def test_a_bad_judgment_names_the_file_the_line_and_the_problem(tmp_path: Path, lines: list[dict[str, str]],
+                                                                expected: str) -> None:
+    from assistant.evaluation.dataset import load_judgments
+
+    path = tmp_path / "leads.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    with pytest.raises(DatasetError, match=expected) as caught:
+        load_judgments(path)
+    assert "leads.jsonl" in str(caught.value) and f":{len(lines)}" in str(caught.value)
+
+
+def test_the_committed_judgments_read_leads_of_known_items() -> None:
+    from assistant.evaluation.dataset import load_judgments
+
+    items = {item.id: item for f in [*DATASETS.glob("*.jsonl"), *HELD_BACK.glob("*.jsonl")] for item in load_dataset(f)}
+    judged = load_judgments(DATASETS.parent / "judgments")
+    assert judged and all(item_id in items for item_id, _ in judged)
+    # the readings the judge is fitted on are of dev items only (the test and held-back readings only score)
+    dev = {(i, u) for i, u in judged if items[i].tags.split == "dev"}
+    assert len(dev) > 1000 and {label for key, label in judged.items() if key in dev} == {"answers", "partly", "no"}

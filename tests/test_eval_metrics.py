@@ -22,7 +22,7 @@ from assistant.evaluation.metrics import (
     latency_percentiles,
     reciprocal_rank,
 )
-from assistant.models import Chunk, Citation, Document, Hit, Kind, Status
+from assistant.models import Answer, Chunk, Citation, Document, Hit, Kind, Status
 from assistant.text import chinese_number
 
 FILING = "regulations/non-commercial-internet-information-services-filing-measures-2005.zh.md"
@@ -408,7 +408,42 @@ def test_the_floor_without_notes_is_never_above_the_floor_with_notes(monkeypatch
         return Outcome(utility=value, correct=0, wrong=0, unanswered=0, oos_abstained=0, oos_led=0)
 
     monkeypatch.setattr(calibrate, "retrievals", lambda assistant, items: [])
-    monkeypatch.setattr(calibrate, "evaluate", lambda assistant, cached, judge, ctx: utility(judge.lead_without_notes))
+    monkeypatch.setattr(calibrate, "evaluate", lambda assistant, cached, judge, ctx, judgments: utility(judge.lead_without_notes))
     floor, found = floor_without_notes(None, [], JudgeConfig(lead=0.45), None)  # type: ignore[arg-type]
     assert (floor, found.utility) == (0.35, 5.0)
     assert floor_without_notes(None, [], JudgeConfig(lead=0.6), None)[0] == 0.6  # type: ignore[arg-type]
+
+
+def _judged_answer(lead_unit: str, lead_from: str = "section") -> Answer:
+    return Answer(question="q", language="en", verdict="Huawei: “…” [1]" if lead_unit else None, citations=(),
+                  abstained=not lead_unit, points=(), lead_from=lead_from, lead_unit=lead_unit)
+
+
+def test_an_experts_reading_of_the_lead_is_keyed_on_the_item_and_the_unit_that_leads() -> None:
+    from assistant.evaluation.dataset import EvalItem, ItemTags
+    from assistant.evaluation.scoring import read_lead
+
+    tags = ItemTags(topic="t", difficulty="easy", language="en", split="test")
+    item = EvalItem(id="x-1", user_input="q", reference="r", verdict="Yes", key_facts=(), reference_context_ids=(),
+                    tags=tags)
+    out_of_scope = EvalItem(id="x-2", user_input="q", reference="r", verdict=None, key_facts=(),
+                            reference_context_ids=(), tags=tags)
+    read = {("x-1", "a#1"): "answers", ("x-1", "b#2"): "partly", ("x-1", "c#3"): "no", ("x-2", "a#1"): "answers"}
+    assert [read_lead(item, _judged_answer(unit), read) for unit in ("a#1", "b#2", "c#3")] == [1.0, 0.5, 0.0]
+    assert math.isnan(read_lead(item, _judged_answer("d#4"), read))  # nobody has read this lead yet
+    assert math.isnan(read_lead(item, _judged_answer("", "none"), read))  # no lead, nothing to read
+    assert read_lead(out_of_scope, _judged_answer("a#1"), read) == 0.0  # a lead on an out-of-scope question never answers
+
+
+def test_the_calibration_outcome_follows_the_experts_reading_and_tells_a_decline_from_no_direct_answer() -> None:
+    from assistant.evaluation.calibrate import DECLINED, UNANSWERED, UTILITY, item_outcome
+    from assistant.evaluation.dataset import EvalItem, ItemTags
+
+    item = EvalItem(id="x-1", user_input="q", reference="r", verdict="Yes", key_facts=("k",), reference_context_ids=(),
+                    tags=ItemTags(topic="t", difficulty="easy", language="en", split="dev"))
+    ctx = None  # with a reading, the eval's proxy (which needs the scoring context) is never consulted
+    assert [item_outcome(item, _judged_answer("a#1"), ctx, read) for read in ("answers", "partly", "no")] == \
+        ["correct", "partly", "wrong"]  # type: ignore[arg-type]
+    assert item_outcome(item, _judged_answer("", "none"), ctx) == "unanswered"  # type: ignore[arg-type]
+    assert item_outcome(item, _judged_answer("", ""), ctx) == "declined"  # type: ignore[arg-type]
+    assert UTILITY["declined"] == DECLINED < UTILITY["unanswered"] == UNANSWERED < UTILITY["partly"] < UTILITY["correct"]

@@ -12,11 +12,12 @@ import json
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from assistant.errors import AssistantError
-from assistant.schema import EvalItemSpec, Problem, issue, problems_of
+from assistant.schema import EvalItemSpec, LeadJudgmentSpec, Problem, issue, problems_of
 
 SPLITS = ("dev", "test")
 LANGUAGES = ("en", "zh")
@@ -97,6 +98,16 @@ def read_dataset(path: str | Path) -> tuple[list[EvalItem], list[Problem]]:
 
 def parse_line(path: Path, line_no: int, line: str) -> tuple[EvalItem | None, list[Problem]]:
     """The item on one line, or the problems that keep it from being one."""
+    spec, problems = validated(path, line_no, line, EvalItemSpec, "id")
+    return (eval_item(spec) if spec is not None else None), problems
+
+
+Spec = TypeVar("Spec", bound=BaseModel)
+
+
+def validated(path: Path, line_no: int, line: str, model: type[Spec], name: str) -> tuple[Spec | None, list[Problem]]:
+    """The object on one JSONL line validated as ``model`` (``name``: the field that names it in a problem), or
+    the problems that keep it from being one."""
     def problem(text: str, fix: str) -> tuple[None, list[Problem]]:
         return None, [Problem(str(path), issue("", "", text, fix), line_no)]
 
@@ -107,14 +118,13 @@ def parse_line(path: Path, line_no: int, line: str) -> tuple[EvalItem | None, li
     except json.JSONDecodeError as exc:
         return problem(f"invalid JSON: {exc.msg} (column {exc.colno})", "fix the JSON syntax of this line")
     if not isinstance(raw, dict):
-        return problem(f"expected a JSON object, got {type(raw).__name__}", 'write one {"id": ..., ...} object per line')
+        return problem(f"expected a JSON object, got {type(raw).__name__}", f'write one {{"{name}": ..., ...}} object per line')
     try:
-        spec = EvalItemSpec.model_validate(raw)
+        return model.model_validate(raw), []
     except ValidationError as exc:
-        ident = raw.get("id")
+        ident = raw.get(name)
         where = f"item '{ident}'" if isinstance(ident, str) and ident.strip() else "item"
         return None, problems_of(exc, raw, path, where=where, line=line_no)
-    return eval_item(spec), []
 
 
 def eval_item(spec: EvalItemSpec) -> EvalItem:
@@ -128,3 +138,35 @@ def eval_item(spec: EvalItemSpec) -> EvalItem:
         as_of=spec.as_of,
     )
 
+
+
+# What an expert's reading of a candidate lead is worth as a training label for the judge (``calibrate.py``).
+JUDGMENT_VALUE = {"answers": 1.0, "partly": 0.5, "no": 0.0}
+
+
+def load_judgments(path: str | Path) -> dict[tuple[str, str], str]:
+    """(item id, unit chunk_id) -> label of every judgment in ``path`` (a ``*.jsonl`` file or a folder of them; a
+    missing folder has none). Raises ``DatasetError`` listing every problem (``read_judgments``)."""
+    labels, problems = read_judgments(path)
+    if problems:
+        raise DatasetError("\n".join(str(p) for p in problems))
+    return labels
+
+
+def read_judgments(path: str | Path) -> tuple[dict[tuple[str, str], str], list[Problem]]:
+    """The judgments of ``path`` and the problems of every line that is not one (a pair judged twice included)."""
+    path = Path(path)
+    files = sorted(path.glob("*.jsonl")) if path.is_dir() else [path] if path.exists() else []
+    labels: dict[tuple[str, str], str] = {}
+    problems: list[Problem] = []
+    for file in files:
+        for line_no, line in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
+            spec, found = validated(file, line_no, line, LeadJudgmentSpec, "item")
+            problems += found
+            if spec is None:
+                continue
+            if (spec.item, spec.unit) in labels:
+                problems.append(Problem(str(file), issue(f"item '{spec.item}'", "unit", f"{spec.unit} is judged twice",
+                                                         "keep one judgment per item and unit"), line_no))
+            labels[spec.item, spec.unit] = spec.label
+    return labels, problems

@@ -18,7 +18,8 @@ from assistant.evaluation.metrics import source_matches
 from assistant.evaluation.scoring import ItemResult, summarize
 
 TABLE_METRICS = (
-    "lead", "wrong_lead_rate", "lead_strict", "wrong_lead_rate_strict", "leads",
+    "lead", "wrong_lead_rate", "lead_strict", "wrong_lead_rate_strict", "lead_read", "wrong_lead_rate_read", "leads",
+    "leads_unread",
     "doc_hit@1", "doc_hit@5", "doc_mrr", "article_hit@1", "article_hit@5", "article_mrr", "raw_doc_hit@5",
     "raw_article_hit@5",
     "citation_precision_doc", "citation_recall_doc", "citation_precision_article", "citation_recall_article",
@@ -41,6 +42,8 @@ def item_problems(result: ItemResult) -> list[str]:
     problems = []
     if result.metrics.get("lead") == 0.0:
         problems.append(f"wrong lead: {result.lead_reason or 'the first line answers another question'}")
+    elif result.metrics.get("lead_read") == 0.0:
+        problems.append("wrong lead: an expert read it as answering another question (evals/judgments)")
     if result.should_abstain:
         if not result.abstained:
             problems.append("missed abstention: answered an out-of-scope question")

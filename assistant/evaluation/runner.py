@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 from assistant.embeddings import make_embedder
 from assistant.errors import ConfigError
-from assistant.evaluation.dataset import EvalItem, load_dataset
+from assistant.evaluation.dataset import EvalItem, load_dataset, load_judgments
 from assistant.evaluation.scoring import (
     EmbeddingSimilarity,
     ItemResult,
@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 
 EVALS_DIR = PROJECT_ROOT / "evals"
 DEFAULT_DATASET = EVALS_DIR / "datasets"  # every *.jsonl file in it
+JUDGMENTS_DIR = EVALS_DIR / "judgments"  # expert readings of candidate leads for dev items (``calibrate.py``)
 RESULTS_DIR = EVALS_DIR / "results"
 BASELINE_DIR = EVALS_DIR / "baseline"
 THRESHOLDS_FILE = EVALS_DIR / "thresholds.json"
@@ -142,7 +143,7 @@ def scoring_context(settings: Settings, calibration_items: Sequence[EvalItem]) -
                              calibrate_fact_threshold(calibration_items, similarity, max_fpr=0.02))
     coverage, strict = _thresholds[tkey]
     return ScoringContext(doc_texts=_doc_texts(settings.corpus_dirs), similarity=similarity, threshold=coverage,
-                          strict=strict)
+                          strict=strict, judgments=load_judgments(JUDGMENTS_DIR))
 
 
 def run_config(settings: Settings, items: Sequence[EvalItem], config_name: str, *,
@@ -214,10 +215,10 @@ def refit_judge(settings: Settings, items: Sequence[EvalItem]) -> str:
 
     ensure_index(settings)
     ctx = scoring_context(settings, items)
-    judge, outcome = calibrate(Assistant.from_settings(settings), items, ctx)
+    judge, outcome = calibrate(Assistant.from_settings(settings), items, ctx, ctx.judgments)
     notes_off = config_settings(settings, NOTES_OFF)
     ensure_index(notes_off)
-    floor, without_notes = floor_without_notes(Assistant.from_settings(notes_off), items, judge, ctx)
+    floor, without_notes = floor_without_notes(Assistant.from_settings(notes_off), items, judge, ctx, ctx.judgments)
     judge = replace(judge, lead_without_notes=floor)
     save(settings.embedding, judge, outcome, len(items), without_notes)
     return (f"judge ({settings.embedding}) fitted on {len(items)} dev items: {outcome.as_dict()}; "

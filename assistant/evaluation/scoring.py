@@ -18,7 +18,7 @@ import numpy as np
 
 from assistant.asks import ASK_LABEL
 from assistant.embeddings import Embedder
-from assistant.evaluation.dataset import EvalItem
+from assistant.evaluation.dataset import JUDGMENT_VALUE, EvalItem
 from assistant.evaluation.metrics import (
     NAN,
     Threshold,
@@ -43,7 +43,8 @@ RETRIEVAL_METRICS = ("doc_hit@1", "doc_hit@5", "doc_mrr", "article_hit@1", "arti
 CITATION_METRICS = ("citation_precision_doc", "citation_recall_doc", "citation_precision_article",
                     "citation_recall_article")
 STORED_HITS = 10  # for people reading a result; no metric or diff reads them (20 made each baseline ~2 MB)
-ITEM_METRICS = (*RETRIEVAL_METRICS, *CITATION_METRICS, "citation_valid", "key_fact_coverage", "lead", "lead_strict")
+ITEM_METRICS = (*RETRIEVAL_METRICS, *CITATION_METRICS, "citation_valid", "key_fact_coverage", "lead", "lead_strict",
+                "lead_read")
 
 def split_sentences(text: str) -> list[str]:
     """Sentences of English or Chinese text without their [n] markers ("Art. 4" stays whole)."""
@@ -104,6 +105,8 @@ class ScoringContext:
     # A stricter cut-off (FPR <= 2 %) for whether a one-line lead states a key fact: at the coverage cut-off
     # (FPR ~13 %) a lead of two sentences would "state" one of four facts by chance a third of the time.
     strict: Threshold | None = None
+    # Expert readings of leads (``evals/judgments``): (item id, unit chunk_id) -> "answers" | "partly" | "no"
+    judgments: Mapping[tuple[str, str], str] = field(default_factory=dict)
 
 
 @dataclass(kw_only=True)
@@ -125,6 +128,7 @@ class ItemResult:
     metrics: dict[str, float] = field(default_factory=dict)
     missing_facts: list[str] = field(default_factory=list)
     lead_from: str = ""
+    lead_unit: str = ""  # chunk_id of the unit that leads (``Answer.lead_unit``)
     lead_reason: str = ""
     citation_problems: dict[str, list[int]] = field(default_factory=dict)
     gold: list[tuple[str, int | None]] = field(default_factory=list)
@@ -179,7 +183,7 @@ def score_item(item: EvalItem, answer: Answer, markdown: str, config: str, ctx: 
         result.citation_problems = {name: list(values) for name, values in (
             ("unresolved_markers", validity.unresolved_markers), ("bad_quotes", validity.bad_quotes),
             ("missing_docs", validity.missing_docs), ("duplicate_numbers", validity.duplicate_numbers)) if values}
-    result.lead_from = answer.lead_from
+    result.lead_from, result.lead_unit = answer.lead_from, answer.lead_unit
     lead_text = lead_lines(answer)
     lead_numbers = set(citation_markers(lead_text))
     fact_match = states_key_fact(item, lead_text, ctx)
@@ -188,6 +192,7 @@ def score_item(item: EvalItem, answer: Answer, markdown: str, config: str, ctx: 
                         fact_match=fact_match)
     m["lead"], result.lead_reason = lead.score, lead.reason
     m["lead_strict"] = strict_lead(lead, fact_match)
+    m["lead_read"] = read_lead(item, answer, ctx.judgments)
     if item.should_abstain:
         return result
     gold = item.reference_context_ids
@@ -204,6 +209,17 @@ def score_item(item: EvalItem, answer: Answer, markdown: str, config: str, ctx: 
     m["key_fact_coverage"] = coverage.score
     result.missing_facts = [match.fact for match in coverage.matches if not match.covered]
     return result
+
+
+def read_lead(item: EvalItem, answer: Answer, judgments: Mapping[tuple[str, str], str]) -> float:
+    """An expert's reading of the lead: 1 it answers, 0.5 in part, 0 not (a lead on an out-of-scope question never
+    does); NaN without a lead or when nobody has read this unit for this item yet."""
+    if not answer.lead_unit:
+        return NAN
+    if item.should_abstain:
+        return 0.0
+    label = judgments.get((item.id, answer.lead_unit))
+    return NAN if label is None else JUDGMENT_VALUE[label]
 
 
 def lead_lines(answer: Answer) -> str:
@@ -236,6 +252,10 @@ def summarize(results: Sequence[ItemResult]) -> dict[str, float]:
     summary["leads"] = float(len(judged))
     strict = [v for v in (r.metrics.get("lead_strict", NAN) for r in ok) if not math.isnan(v)]
     summary["wrong_lead_rate_strict"] = float(sum(1 for v in strict if v == 0.0) / len(strict)) if strict else NAN
+    led = [r for r in ok if r.lead_unit]
+    read = [v for v in (r.metrics.get("lead_read", NAN) for r in led) if not math.isnan(v)]
+    summary["wrong_lead_rate_read"] = float(sum(1 for v in read if v == 0.0) / len(read)) if read else NAN
+    summary["leads_unread"] = float(len(led) - len(read))
     abstention = abstention_scores((r.should_abstain, r.abstained) for r in ok)
     summary["abstention_precision"] = abstention.precision
     summary["abstention_recall"] = abstention.recall

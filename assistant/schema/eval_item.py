@@ -41,4 +41,15 @@ class EvalItemSpec(Strict):
     as_of: Day | None = Field(None, description="answer from the texts in force on this date (YYYY-MM-DD)")
 
 
-register_fields(EvalItemSpec, ContextRefSpec, TagsSpec)
+class LeadJudgmentSpec(Strict):
+    """An expert's reading of one candidate lead for a dev question (a line of ``evals/judgments/*.jsonl``): does the
+    line that unit would lead with answer the question that was asked?"""
+
+    item: Text = Field(description="id of the dev item")
+    unit: Text = Field(description="chunk_id of the unit that would lead")
+    label: Literal["answers", "partly", "no"] = Field(description="answers the question / in part / not (something else)")
+    why: Text = Field(description="the reason, in a few words")
+    lead: Text = Field(description="the line that was read")
+
+
+register_fields(EvalItemSpec, ContextRefSpec, TagsSpec, LeadJudgmentSpec)

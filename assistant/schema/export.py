@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from assistant.settings import PROJECT_ROOT
 
-from .eval_item import EvalItemSpec
+from .eval_item import EvalItemSpec, LeadJudgmentSpec
 from .note import NoteFile
 from .registry import GlossaryFile, RegistryFile
 
@@ -23,6 +23,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "registry.schema.json": RegistryFile,
     "glossary.schema.json": GlossaryFile,
     "eval-item.schema.json": EvalItemSpec,
+    "lead-judgment.schema.json": LeadJudgmentSpec,
 }
 
 
