@@ -273,7 +273,7 @@ def test_the_judge_reads_an_articles_closest_derived_question(small_assistant: A
     assert (named["d_cos"], named["d_z"]) == (0.0, 0.0)
 
 
-def test_a_law_that_answers_too_leads_before_a_guide_known_to_contradict_it(small_assistant: Assistant) -> None:
+def test_the_law_leads_before_a_guide_known_to_contradict_it(small_assistant: Assistant) -> None:
     index = small_assistant.index
     articles = [c for c in index.chunks if c.article_no is not None and not c.facet][:2]
     page = next(c for c in index.chunks if index.documents[c.doc_id].kind == Kind.PROVIDER_GUIDE and not c.facet)
@@ -286,8 +286,12 @@ def test_a_law_that_answers_too_leads_before_a_guide_known_to_contradict_it(smal
                          score=score)
 
     guide, other, law = unit(page, 0.75, flagged), unit(articles[1], 0.72), unit(articles[0], 0.70)
-    assert text_in_force_first([guide, other, law], 0.45) == [law, guide, other]
-    assert text_in_force_first([guide, other, law], 0.71) == [guide, other, law]  # the law could not lead
+    assert [c.hit for c in text_in_force_first([guide, other, law], 0.45)] == [law.hit, guide.hit, other.hit]
+    # the registry ties the guide's claim to the article: the article answers what the guide answers, at its probability
+    ranked = text_in_force_first([guide, other, law], 0.71)
+    assert ranked[0].hit is law.hit and ranked[0].score == 0.75 and ranked[0].can_lead(0.71) and ranked[1:] == [guide, other]
+    assert text_in_force_first([guide, other, law], 0.8) == [guide, other, law]  # the guide cannot lead: nothing moves
+    assert text_in_force_first([guide, other], 0.45) == [guide, other]  # the article was not retrieved
     plain = unit(page, 0.75, named)
     assert text_in_force_first([plain, other, law], 0.45) == [plain, other, law]  # no known conflict
 
