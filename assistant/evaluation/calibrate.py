@@ -7,8 +7,8 @@ reading of the line the unit would lead with where there is one (``evals/judgmen
 in part 0.5, not 0), else the eval's ``lead`` metric applied to that line; every unit of an out-of-scope question is
 a wrong lead. The metric is a proxy, and a lenient one: of the judge's 132 dev leads on 2026-12-07 it called 98
 right; read one by one, 52 answered, 12 answered in part and 68 answered another question. It also calls a Tencent
-Cloud FAQ wrong when it does answer, since no gold cites those pages. A logistic regression with an L2 penalty is fitted by iteratively reweighted least squares
-(numpy; a few dozen features and ~4,000 rows need nothing heavier). Then the floors are chosen by utility: +1 for
+Cloud FAQ wrong when it does answer, since no gold cites those pages. A logistic regression with an L2 penalty is
+fitted by iteratively reweighted least squares (numpy; a few dozen features and ~4,000 rows need nothing heavier). Then the floors are chosen by utility: +1 for
 a right lead, 0 for one that answers in part, -1 for a wrong one, -0.5 for "no direct answer" (``UNANSWERED``), -1
 for declining an answerable question as not covered (``DECLINED``); +1 for abstaining on an out-of-scope item, -1
 for leading on one. A wrong answer costs more than an honest "no direct answer". The outcome of a lead an expert
@@ -40,7 +40,7 @@ import numpy as np
 from assistant.assistant import Assistant, clean_question
 from assistant.compose import Composer
 from assistant.evaluation.dataset import JUDGMENT_VALUE, EvalItem
-from assistant.evaluation.metrics import lead_correct, polarity
+from assistant.evaluation.metrics import LED_KINDS, lead_correct, polarity
 from assistant.evaluation.scoring import ScoringContext, lead_lines, states_key_fact
 from assistant.lead import FEATURES, JUDGE_FILE, JudgeConfig
 from assistant.models import Answer
@@ -84,7 +84,6 @@ class Outcome:
 
 Cached = tuple[EvalItem, str, str, Retrieval]
 Judgments = Mapping[tuple[str, str], str]  # (item id, unit chunk_id) -> an expert's label (``dataset.load_judgments``)
-LED = ("note", "faq", "section", "article")
 
 
 def retrievals(assistant: Assistant, items: Sequence[EvalItem]) -> list[Cached]:
@@ -146,7 +145,7 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = L2, iterations: int =
 
 def item_outcome(item: EvalItem, answer: Answer, ctx: ScoringContext, read: str | None = None) -> str:
     """``read``: an expert's reading of the unit that leads (``evals/judgments``), which decides when there is one."""
-    led = answer.lead_from in LED
+    led = answer.lead_from in LED_KINDS
     if item.should_abstain:
         return "oos_led" if led else "oos_abstained"
     if not led:

@@ -139,7 +139,6 @@ def eval_item(spec: EvalItemSpec) -> EvalItem:
     )
 
 
-
 # What an expert's reading of a candidate lead is worth as a training label for the judge (``calibrate.py``).
 JUDGMENT_VALUE = {"answers": 1.0, "partly": 0.5, "no": 0.0}
 

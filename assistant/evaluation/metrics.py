@@ -408,6 +408,7 @@ class LeadScore:
 
 
 GOLD_ONLY = "rests on a gold source"
+LED_KINDS = ("note", "faq", "section", "article")  # the ``Answer.lead_from`` of an answer that has a lead
 
 
 def strict_lead(lead: LeadScore, fact_match: bool) -> float:
@@ -440,7 +441,7 @@ def lead_correct(gold_verdict: str | None, should_abstain: bool, lead_from: str,
     otherwise the lead must rest on a gold document or state a key fact of the reference (``fact_match``: the
     same answer from another provider's page is still the answer).
     """
-    led = lead_from in ("note", "faq", "section", "article")
+    led = lead_from in LED_KINDS
     if should_abstain:
         return LeadScore(0.0, "lead on an out-of-scope question") if led else LeadScore(NAN, "no lead")
     if not led:

@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 
 EVALS_DIR = PROJECT_ROOT / "evals"
 DEFAULT_DATASET = EVALS_DIR / "datasets"  # every *.jsonl file in it
-JUDGMENTS_DIR = EVALS_DIR / "judgments"  # expert readings of candidate leads for dev items (``calibrate.py``)
+JUDGMENTS_DIR = EVALS_DIR / "judgments"  # expert readings of leads: dev ones fit the judge, all score ``lead_read``
 RESULTS_DIR = EVALS_DIR / "results"
 BASELINE_DIR = EVALS_DIR / "baseline"
 THRESHOLDS_FILE = EVALS_DIR / "thresholds.json"
