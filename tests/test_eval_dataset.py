@@ -17,7 +17,6 @@ from assistant.text import chinese_number
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 FAQ = PROJECT_ROOT / "evals" / "datasets" / "faq.jsonl"
 DATASETS = FAQ.parent
-HELD_BACK = PROJECT_ROOT / "evals" / "blind"
 SHARED_CORPUS = PROJECT_ROOT.parent / "shared" / "corpus"
 NOTE_INSTRUMENTS = {
     "miit-order-42", "telecom-catalogue", "negative-list-2024", "miit-2015-ecommerce-notice",
@@ -280,10 +279,11 @@ def test_a_bad_judgment_names_the_file_the_line_and_the_problem(tmp_path: Path, 
 
 
 def test_the_committed_judgments_read_leads_of_known_items() -> None:
+    from assistant.check import HELD_BACK, JUDGMENTS
     from assistant.evaluation.dataset import load_judgments
 
     items = {item.id: item for f in [*DATASETS.glob("*.jsonl"), *HELD_BACK.glob("*.jsonl")] for item in load_dataset(f)}
-    judged = load_judgments(DATASETS.parent / "judgments")
+    judged = load_judgments(JUDGMENTS)
     assert judged and all(item_id in items for item_id, _ in judged)
     # the readings the judge is fitted on are of dev items only (the test and held-back readings only score)
     dev = {(i, u) for i, u in judged if items[i].tags.split == "dev"}
