@@ -112,6 +112,18 @@ def test_summary_counts_abstention_and_invalid_citations() -> None:
     assert summary["invalid_citations"] == 1 and summary["errors"] == 1 and summary["items"] == 6
 
 
+def test_summary_splits_out_the_questions_a_unit_answers() -> None:
+    led = result("a", missing=("one",))
+    led.lead_unit = "notes/x.yml#0:ab"
+    unanswered = result("b", key_fact_coverage=0.0, citation_precision_article=0.0)
+    out_of_scope_led = result("c", should_abstain=True)
+    out_of_scope_led.lead_unit = "notes/y.yml#0:cd"
+    summary = summarize([led, unanswered, out_of_scope_led])
+    assert summary["key_fact_coverage"] == 0.375 and summary["key_fact_coverage_answered"] == 0.75
+    assert summary["citation_precision_article"] == 0.5 and summary["citation_precision_article_answered"] == 1.0
+    assert math.isnan(summarize([unanswered])["key_fact_coverage_answered"])  # no lead: nothing to average
+
+
 def test_gate_names_failing_metrics_and_items() -> None:
     results = [result("a"), result("b", key_fact_coverage=0.5), result("c", should_abstain=True, cited=())]
     summary = summarize(results)
@@ -141,6 +153,8 @@ def test_report_lists_regressions_with_reasons() -> None:
     text = render_report("2026-11-28", "dev", runs, {"full": [result("a"), result("b")]}, seconds={"full": 3.0},
                          dataset="evals/datasets/faq.jsonl", chart_name="chart.png", limits=None)
     assert "| key_fact_coverage | 0.875 |" in text
+    assert "| key_fact_coverage_answered | – |" in text  # (neither result has a lead)
+    assert "| wrong_lead_rate_read | ≤ 0.05 |" in text and "Where a unit answers" in text
     assert "- **a** regressed: now: missing fact: fact one" in text
     assert "1 regressed, 1 unchanged" in text
 

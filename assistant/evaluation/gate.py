@@ -15,9 +15,12 @@ from typing import Any
 from assistant.evaluation.scoring import ItemResult
 
 TOLERANCE = 0.02
-# Targets of issue #11 on the test split (the report shows where we stand against each).
+# Targets of issue #11 on the test split (the report shows where we stand against each). The wrong-lead rate is
+# shown twice: by the eval's ``lead`` metric, and by expert readings (``wrong_lead_rate_read``), which is the one to
+# trust (``evals/README.md``).
 TARGETS: dict[str, dict[str, float]] = {
     "wrong_lead_rate": {"max": 0.05},
+    "wrong_lead_rate_read": {"max": 0.05},
     "raw_doc_hit@5": {"min": 0.95},
     "citation_precision_article": {"min": 0.70},
     "citation_recall_article": {"min": 0.60},

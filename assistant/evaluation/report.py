@@ -15,7 +15,7 @@ from typing import Any
 
 from assistant.evaluation.gate import check_thresholds, load_thresholds, target_rows
 from assistant.evaluation.metrics import source_matches
-from assistant.evaluation.scoring import ItemResult, summarize
+from assistant.evaluation.scoring import ANSWERED_METRICS, ItemResult, summarize
 
 TABLE_METRICS = (
     "lead", "wrong_lead_rate", "lead_strict", "wrong_lead_rate_strict", "lead_read", "wrong_lead_rate_read", "leads",
@@ -24,7 +24,7 @@ TABLE_METRICS = (
     "raw_article_hit@5",
     "citation_precision_doc", "citation_recall_doc", "citation_precision_article", "citation_recall_article",
     "citation_valid", "invalid_citations", "key_fact_coverage", "abstention_precision", "abstention_recall",
-    "false_abstention_rate", "latency_p50_ms", "latency_p95_ms", "errors",
+    "false_abstention_rate", *(f"{m}_answered" for m in ANSWERED_METRICS), "latency_p50_ms", "latency_p95_ms", "errors",
 )
 # Summed per item to break ties when the problems did not change.
 ITEM_SCORE_METRICS = ("lead", "doc_mrr", "article_mrr", "citation_precision_article", "citation_recall_article",
@@ -195,6 +195,8 @@ def render_report(day: str, split: str, runs: Mapping[str, Sequence[ItemResult]]
         lines += ["## Issue #11 targets (full, test split)", "", "| metric | target | measured | met |",
                   "|---|---|---|---|"]
         lines += [f"| {m} | {t} | {fmt(v, m)} | {'yes' if ok else 'NO'} |" for m, t, v, ok in target_rows(full)]
+        lines += ["", "Where a unit answers (the in-scope questions with a lead; the targets are on all of them):", ""]
+        lines += [f"- {m}: {fmt(full.get(f'{m}_answered', math.nan))}" for m in ANSWERED_METRICS]
         lines.append("")
         if limits is not None:
             failures = check_thresholds(full, test_full, limits)

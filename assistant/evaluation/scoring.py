@@ -43,6 +43,7 @@ RETRIEVAL_METRICS = ("doc_hit@1", "doc_hit@5", "doc_mrr", "article_hit@1", "arti
 CITATION_METRICS = ("citation_precision_doc", "citation_recall_doc", "citation_precision_article",
                     "citation_recall_article")
 STORED_HITS = 10  # for people reading a result; no metric or diff reads them (20 made each baseline ~2 MB)
+ANSWERED_METRICS = ("citation_precision_article", "citation_recall_article", "key_fact_coverage")
 ITEM_METRICS = (*RETRIEVAL_METRICS, *CITATION_METRICS, "citation_valid", "key_fact_coverage", "lead", "lead_strict",
                 "lead_read")
 
@@ -256,6 +257,12 @@ def summarize(results: Sequence[ItemResult]) -> dict[str, float]:
     read = [v for v in (r.metrics.get("lead_read", NAN) for r in led) if not math.isnan(v)]
     summary["wrong_lead_rate_read"] = float(sum(1 for v in read if v == 0.0) / len(read)) if read else NAN
     summary["leads_unread"] = float(len(led) - len(read))
+    # The same measures on the questions a unit answers (an in-scope question with a lead): "no direct answer" states
+    # no fact and cites related reading, so the overall figures mix what the answers say with how often there is one.
+    answered = [r for r in led if not r.should_abstain]
+    for name in ANSWERED_METRICS:
+        values = [v for v in (r.metrics.get(name, NAN) for r in answered) if not math.isnan(v)]
+        summary[f"{name}_answered"] = float(np.mean(values)) if values else NAN
     abstention = abstention_scores((r.should_abstain, r.abstained) for r in ok)
     summary["abstention_precision"] = abstention.precision
     summary["abstention_recall"] = abstention.recall
