@@ -5,8 +5,10 @@ from __future__ import annotations
 import math
 
 from assistant.evaluation.baselines import leading_article
+from assistant.evaluation.dataset import EvalItem, ItemTags, read_judgments
 from assistant.evaluation.gate import check_thresholds, responsible_items, tightened
 from assistant.evaluation.report import diff_items, item_problems, render_report
+from assistant.evaluation.runner import reading_sheet, write_reading_sheet
 from assistant.evaluation.scoring import ITEM_METRICS, ItemResult, split_sentences, summarize
 
 ORDER_292 = "regulations/internet-information-services-measures-2024.zh.md"
@@ -157,6 +159,31 @@ def test_report_lists_regressions_with_reasons() -> None:
     assert "| wrong_lead_rate_read | ≤ 0.05 |" in text and "Where a unit answers" in text
     assert "- **a** regressed: now: missing fact: fact one" in text
     assert "1 regressed, 1 unchanged" in text
+
+
+# ---------------------------------------------------------------- leads nobody has read yet
+
+def test_the_reading_sheet_holds_each_unread_lead_once_and_fills_into_judgments(tmp_path) -> None:
+    def led(item_id: str, unit: str, read: float = math.nan, **kw) -> ItemResult:
+        r = result(item_id, lead_read=read, **kw)
+        r.lead_unit, r.answer = unit, f"**Lead of {item_id}** [1]\n\n- more"
+        return r
+    tags = ItemTags(topic="t", difficulty="easy", language="en", split="test")
+    items = [EvalItem(id=i, user_input=f"question {i}?", reference=f"reference {i}", verdict=None, key_facts=(),
+                      reference_context_ids=(), tags=tags) for i in ("a", "b", "c", "d")]
+    runs = {"full": [led("a", "u#1"), led("b", "u#2", 1.0), led("c", "u#3", should_abstain=True), result("d")],
+            "notes-off": [led("a", "u#1"), led("b", "u#4")]}
+    sheet = reading_sheet(runs, items)
+    assert [line for line, _ in sheet] == [
+        {"item": "a", "unit": "u#1", "label": "", "why": "", "lead": "**Lead of a** [1]"},
+        {"item": "b", "unit": "u#4", "label": "", "why": "", "lead": "**Lead of b** [1]"}]
+    jsonl, md = write_reading_sheet(sheet, tmp_path / "2026-12-07__to-read")
+    assert "- reference: reference a" in md.read_text(encoding="utf-8")
+    labels, problems = read_judgments(jsonl)
+    assert not labels and {p.line for p in problems} == {1, 2}  # unfilled lines are problems, not readings
+    filled = jsonl.read_text(encoding="utf-8").replace('"label": ""', '"label": "no"').replace('"why": ""', '"why": "x"')
+    jsonl.write_text(filled, encoding="utf-8")
+    assert read_judgments(jsonl) == ({("a", "u#1"): "no", ("b", "u#4"): "no"}, [])
 
 
 # ---------------------------------------------------------------- small helpers

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -189,6 +190,39 @@ def write_results(results: Sequence[ItemResult], path: Path) -> None:
             f.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
 
 
+def reading_sheet(runs: dict[str, list[ItemResult]], items: Sequence[EvalItem]) -> list[tuple[dict[str, str], EvalItem]]:
+    """The leads of a run nobody has read yet (``leads_unread``), once each: a judgment line to fill in (``label`` and
+    ``why`` empty; ``LeadJudgmentSpec``) beside its item. Out-of-scope questions are left out: any lead there is
+    wrong without a reading."""
+    by_id = {item.id: item for item in items}
+    sheet: dict[tuple[str, str], tuple[dict[str, str], EvalItem]] = {}
+    for results in runs.values():
+        for r in results:
+            item, read = by_id.get(r.id), r.metrics.get("lead_read")
+            if item is None or r.should_abstain or not r.lead_unit or (read is not None and not math.isnan(read)):
+                continue
+            line = {"item": r.id, "unit": r.lead_unit, "label": "", "why": "", "lead": r.answer.split("\n", 1)[0]}
+            sheet.setdefault((r.id, r.lead_unit), (line, item))
+    return list(sheet.values())
+
+
+def write_reading_sheet(sheet: Sequence[tuple[dict[str, str], EvalItem]], stem: Path) -> tuple[Path, Path]:
+    """``<stem>.jsonl``: the judgment lines to fill in and move into ``evals/judgments`` (``icp-assistant check`` reports
+    a line left empty); ``<stem>.md``: what to read them against, in the same order."""
+    jsonl, md = stem.with_suffix(".jsonl"), stem.with_suffix(".md")
+    jsonl.parent.mkdir(parents=True, exist_ok=True)
+    jsonl.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line, _ in sheet), encoding="utf-8")
+    text = ["# Leads to read", "",
+            f"For each lead: does the line answer the question? Fill in `label` (answers / partly / no) and `why` in "
+            f"`{jsonl.name}`, line by line in this order, then move the file into `evals/judgments/`. Topic similarity "
+            "is not an answer.", ""]
+    for n, (line, item) in enumerate(sheet, start=1):
+        text += [f"## {n}. {item.id}", "", f"- question: {item.user_input}", f"- reference: {item.reference}",
+                 f"- unit: `{line['unit']}`", f"- lead: {line['lead']}", ""]
+    md.write_text("\n".join(text), encoding="utf-8")
+    return jsonl, md
+
+
 def read_results(path: Path) -> list[ItemResult]:
     with path.open(encoding="utf-8") as f:
         return [ItemResult.from_dict(json.loads(line)) for line in f if line.strip()]
@@ -270,6 +304,10 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
         path = results_path(out_dir, day, config, args.split)
         write_results(runs[config], path)
         print(f"{config}: {len(items)} items in {seconds[config]:.0f} s -> {path}")
+    if sheet := reading_sheet(runs, items):
+        suffix = "" if args.split == "test" else f"__{args.split}"
+        jsonl, _ = write_reading_sheet(sheet, out_dir / f"{day}__to-read{suffix}")
+        print(f"leads nobody has read yet: {len(sheet)} -> {jsonl} (and .md: what to read them against)")
     baselines = {c: read_baseline(BASELINE_DIR, c) for c in configs}
     from assistant.evaluation.regime_eval import run_regime_eval
 
