@@ -19,7 +19,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 from functools import lru_cache
@@ -190,7 +190,7 @@ def write_results(results: Sequence[ItemResult], path: Path) -> None:
             f.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
 
 
-def reading_sheet(runs: dict[str, list[ItemResult]], items: Sequence[EvalItem]) -> list[tuple[dict[str, str], EvalItem]]:
+def reading_sheet(runs: Mapping[str, Sequence[ItemResult]], items: Sequence[EvalItem]) -> list[tuple[dict[str, str], EvalItem]]:
     """The leads of a run nobody has read yet (``leads_unread``), once each: a judgment line to fill in (``label`` and
     ``why`` empty; ``LeadJudgmentSpec``) beside its item. Out-of-scope questions are left out: any lead there is
     wrong without a reading."""
@@ -305,8 +305,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
         write_results(runs[config], path)
         print(f"{config}: {len(items)} items in {seconds[config]:.0f} s -> {path}")
     if sheet := reading_sheet(runs, items):
-        suffix = "" if args.split == "test" else f"__{args.split}"
-        jsonl, _ = write_reading_sheet(sheet, out_dir / f"{day}__to-read{suffix}")
+        jsonl, _ = write_reading_sheet(sheet, results_path(out_dir, day, "to-read", args.split).with_suffix(""))
         print(f"leads nobody has read yet: {len(sheet)} -> {jsonl} (and .md: what to read them against)")
     baselines = {c: read_baseline(BASELINE_DIR, c) for c in configs}
     from assistant.evaluation.regime_eval import run_regime_eval
