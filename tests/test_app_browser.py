@@ -255,6 +255,10 @@ def related_of(page: Any) -> list[str]:
 def show_related(page: Any, screenshot: str) -> None:
     """Scroll to the end of the newest answer as a reader would: its related questions are there, clickable."""
     related = page.locator("#chat .options button")
+    # The options come with the answer's last chunk, after its text: on a loaded machine (CI beside an eval) they were
+    # not there yet when the text was.
+    page.wait_for_function("() => document.querySelectorAll('#chat .options button').length > 0",
+                           timeout=ANSWER_TIMEOUT_MS)
     assert 2 <= related.count() <= 4
     log = page.locator("#chat [role=log]").bounding_box()
     assert log is not None
