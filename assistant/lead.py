@@ -201,6 +201,7 @@ SUBJECT_TERMS = frozenset({"beian", "icp-licence", "filing-number", "edi", "psb-
                            "filing-cancellation", "filing-change", "access-filing", "b25", "vats",
                            "cross-regional-licence"})
 SCOPE_CERTAIN = 1.0
+SAME_CLAIM_MARGIN = 0.1  # ``text_in_force_first``: how much further from the question the article's sentence may be
 
 
 def load_judges(path: Path = JUDGE_FILE) -> dict[str, JudgeConfig]:
@@ -308,15 +309,26 @@ def text_in_force_first(ranked: list[Candidate], floor: float) -> list[Candidate
     that does not show its filing number RMB 5,000–10,000 (MII Order 33 Art. 25's fine for a missing link); Order 292
     Art. 22 says 5,000–50,000. For "网站没按规定在首页挂备案号，会罚多少钱？" the law leads, the guide follows with its
     warning. The registry ties the guide's claim to that article, so the article answers what the guide answers and
-    takes its probability: the judge fitted on expert readings scores the guide 0.50 and Art. 22 0.32, under the floor."""
+    takes its probability: the judge fitted on expert readings scores the guide 0.50 and Art. 22 0.32, under the floor.
+
+    The registry names the page, not the section that makes the claim, so the article takes over only when the
+    question is about what it says: its closest sentence is at most ``SAME_CLAIM_MARGIN`` (cosine) further from the
+    question than the guide's. "备案已经通过了，网站为什么还是显示阻断页面？" is answered by another section of the same
+    Huawei page (a blocked page after approval is a sync delay, open within a working day: sentence cosine 0.52), and
+    Art. 22 (0.31) took its lead; for the fine question above the article is the closer one (0.54 against 0.43)."""
     if not ranked or not ranked[0].hit.document.contradicts or not ranked[0].can_lead(floor):
         return ranked
     named = set(ranked[0].hit.document.contradicts)
     law = next((c for c in ranked[1:] if c.can_lead(0.0) and ((c.hit.chunk.doc_id, c.hit.chunk.article_no) in named
                                                                or (c.hit.chunk.doc_id, None) in named)), None)
-    if law is None:
+    if law is None or _sentence_cosine(law) < _sentence_cosine(ranked[0]) - SAME_CLAIM_MARGIN:
         return ranked
     return [replace(law, score=max(law.score, ranked[0].score)), *(c for c in ranked if c is not law)]
+
+
+def _sentence_cosine(candidate: Candidate) -> float:
+    sentence = candidate.hit.sentence
+    return sentence.score if sentence is not None else 0.0
 
 
 def unit_kind(hit: Hit, statement: NoteStatement | None) -> str:

@@ -280,10 +280,11 @@ def test_the_law_leads_before_a_guide_known_to_contradict_it(small_assistant: As
     named = index.documents[page.doc_id]
     flagged = replace(named, contradicts=((articles[0].doc_id, articles[0].article_no),))
 
-    def unit(chunk: Chunk, score: float, doc: Document | None = None) -> Candidate:
+    def unit(chunk: Chunk, score: float, doc: Document | None = None, sentence: float | None = None) -> Candidate:
         kind = "article" if chunk.article_no is not None else "section"
-        return Candidate(hit=Hit(chunk=chunk, document=doc or index.documents[chunk.doc_id], score=1.0), kind=kind,
-                         score=score)
+        closest = None if sentence is None else Match(chunk=chunk, score=sentence, z=0.0)
+        return Candidate(hit=Hit(chunk=chunk, document=doc or index.documents[chunk.doc_id], score=1.0,
+                                 sentence=closest), kind=kind, score=score)
 
     guide, other, law = unit(page, 0.75, flagged), unit(articles[1], 0.72), unit(articles[0], 0.70)
     assert [c.hit for c in text_in_force_first([guide, other, law], 0.45)] == [law.hit, guide.hit, other.hit]
@@ -294,6 +295,12 @@ def test_the_law_leads_before_a_guide_known_to_contradict_it(small_assistant: As
     assert text_in_force_first([guide, other], 0.45) == [guide, other]  # the article was not retrieved
     plain = unit(page, 0.75, named)
     assert text_in_force_first([plain, other, law], 0.45) == [plain, other, law]  # no known conflict
+    # The registry names the page, not its section: another section of it answers a question the article is far from
+    # ("备案已经通过了，网站为什么还是显示阻断页面？": the page's sync-delay section 0.52, the fine article 0.31).
+    guide, far, near = unit(page, 0.67, flagged, 0.52), unit(articles[0], 0.31, sentence=0.31), unit(articles[0], 0.31,
+                                                                                                     sentence=0.45)
+    assert text_in_force_first([guide, other, far], 0.35) == [guide, other, far]
+    assert text_in_force_first([guide, other, near], 0.35)[0].hit is near.hit  # about as close: the law leads
 
 
 def test_a_question_in_a_guide_is_never_quoted_as_its_answer() -> None:
