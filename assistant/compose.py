@@ -166,10 +166,11 @@ class Composer:
         lead = ranked[0] if ranked and ranked[0].can_lead(self.lead_floor) else None
         # The message's own lead answers it best when there is one: an ask retrieved alone finds less (measured on
         # dev: asks answered beside a lead added 4 wrong lines to 9 items and no right one).
-        answers = [(ask, self._answering(r, ask), r) for ask, r in asks] if lead is None else []
+        answers = [(ask, self._answering(r, ask, asks[0][0] if i else ""), r) for i, (ask, r) in enumerate(asks)] \
+            if lead is None else []
         if lead is None and not any(unit for _, unit, _ in answers):
             reading: list[str] = []
-            for near in ranked:
+            for near in sorted(ranked, key=lambda c: c.other_licence):  # a passage on another licence comes last
                 if len(reading) < self.config.related_reading and not self._quoted_already(near, query_tokens, reading):
                     reading.append(self._quote(near, book, lang, query_tokens, retrieval))
             return Answer(verdict=None, points=(NO_DIRECT_TEXT[lang], *reading), citations=tuple(book.citations),
@@ -211,7 +212,7 @@ class Composer:
         row two pages repeat): a second source, not a second answer."""
         return unit.statement is None and any(f"“{self._excerpt(unit, query_tokens)}”" in line for line in lines)
 
-    def _answering(self, retrieval: Retrieval, question: str) -> Candidate | None:
+    def _answering(self, retrieval: Retrieval, question: str, context: str = "") -> Candidate | None:
         """The unit that answers one ask of a message (``question``, retrieved as ``retrieval``), if one reaches the
         lead floor. The ask, with the first ask it leans on, must name a term of the glossary: a short ask about
         something else ("the monthly price of a CVM in Tencent's Shanghai region") otherwise found a filing FAQ
@@ -219,7 +220,7 @@ class Composer:
         glossary = self.retriever.glossary
         if glossary is not None and not glossary.find(retrieval.query):
             return None
-        ranked = self.judge.rank(retrieval, question, notes=not retrieval.history_intent)
+        ranked = self.judge.rank(retrieval, question, notes=not retrieval.history_intent, context=context)
         if self.judge.out_of_scope(retrieval, ranked) or not ranked or not ranked[0].can_lead(self.lead_floor):
             return None
         return ranked[0]

@@ -116,11 +116,19 @@ class Shape:
     form: bool = False  # asks about filling in a form (``ASKS_FORM``)
 
 
-def question_shape(question: str) -> Shape:
+def question_shape(question: str, context: str = "") -> Shape:
+    """The shape of ``question``; ``context``: the ask of the same message it leans on ("文网文拿到以后能用几年？快到期的话
+    要提前多久去办续期？": the second ask is about the culture licence too), whose providers, regime and licences it
+    keeps when it names none of its own."""
     figure = next((name for name, (asks, _) in FIGURES.items() if asks.search(question)), None)
-    return Shape(yes_no=bool(YES_NO.search(question.strip())), figure=figure,
-                 procedure=bool(PROCEDURE.search(question)), providers=named_providers(question),
-                 regime=regime_of(question), licences=licences_of(question), form=bool(ASKS_FORM.search(question)))
+    shape = Shape(yes_no=bool(YES_NO.search(question.strip())), figure=figure,
+                  procedure=bool(PROCEDURE.search(question)), providers=named_providers(question),
+                  regime=regime_of(question), licences=licences_of(question), form=bool(ASKS_FORM.search(question)))
+    if not context:
+        return shape
+    around = question_shape(context)
+    return replace(shape, providers=shape.providers or around.providers, regime=shape.regime or around.regime,
+                   licences=shape.licences or around.licences)
 
 
 def licences_of(text: str) -> frozenset[str]:
@@ -244,10 +252,10 @@ class Judge:
         self.config = config
         self._weights = np.asarray([config.weights.get(name, 0.0) for name in FEATURES])
 
-    def rank(self, retrieval: Retrieval, question: str, *, notes: bool = True) -> list[Candidate]:
+    def rank(self, retrieval: Retrieval, question: str, *, notes: bool = True, context: str = "") -> list[Candidate]:
         """In-scope units of the first hits, best answer first (``notes=False``: no note statements, for
-        history questions: the notes describe the law in force)."""
-        shape = question_shape(question)
+        history questions: the notes describe the law in force; ``context``: see ``question_shape``)."""
+        shape = question_shape(question, context)
         top_lexical = max((h.lexical_score or 0.0 for h in retrieval.hits), default=0.0) or 1.0
         window = retrieval.hits[: self.config.window]
         best = (max((h.question.score for h in window if h.question), default=0.0),
@@ -274,7 +282,10 @@ class Judge:
             else:
                 asked = regime_of(" ".join(p for phrasings in statement.questions.values() for p in phrasings))
                 other = shape.regime == "licence" and asked == "filing"
-            named = licences_of(about)
+            # a note is about the licence its phrasings ask about, even where its text names none ("90日——应在有效期届满前
+            # 提前90日…申请延续" is asked as "ICP证到期前多久要续期？" and answered "文网文…快到期的话要提前多久去办续期？")
+            named = licences_of(about if statement is None else
+                                "\n".join([about, *(p for phrasings in statement.questions.values() for p in phrasings)]))
             other_licence = bool(shape.licences and named and not named & shape.licences)
             form = (statement is None and hit.sentence is not None and bool(FORM_FIELD.search(hit.sentence.chunk.text))
                     and not shape.form)

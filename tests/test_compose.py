@@ -508,6 +508,43 @@ def test_a_unit_about_another_licence_never_leads(small_assistant: Assistant) ->
         assert judge.rank(retrieval, question)[0].can_lead(0.5) is leads, question
 
 
+def test_a_note_is_about_the_licence_its_phrasings_ask_about(small_assistant: Assistant) -> None:
+    # "文网文拿到以后能用几年？快到期的话要提前多久去办续期？" got the ICP licence's "90日——应在有效期届满前提前90日…申请延续":
+    # the note's text names no licence, its phrasings ask about the ICP licence ("ICP证到期前多久要申请续期？")
+    unit = _note_candidate(small_assistant, "notes/licence-validity.yml", "提前90日")
+    assert not licences_of(f"{unit.hit.chunk.title_path}\n{unit.hit.chunk.text}")
+    judge = Judge(JudgeConfig(weights={"bias": 6.0}, lead=0.5))
+    for question, context, leads in [("文网文快到期的话要提前多久去办续期？", "", False),
+                                     ("快到期的话要提前多久去办续期？", "文网文拿到以后能用几年？", False),  # the ask it leans on
+                                     ("快到期的话要提前多久去办续期？", "", True),
+                                     ("ICP证快到期的话要提前多久去办续期？", "文网文拿到以后能用几年？", True)]:  # its own
+        retrieval = replace(small_assistant.retriever.retrieve(question), hits=(unit.hit,))
+        assert judge.rank(retrieval, question, context=context)[0].can_lead(0.5) is leads, (question, context)
+
+
+def test_related_reading_puts_a_passage_on_another_licence_last(small_assistant: Assistant) -> None:
+    question = "文网文快到期的话要提前多久去办续期？"
+    unit = _note_candidate(small_assistant, "notes/licence-validity.yml", "提前90日")
+    retrieval = small_assistant.retriever.retrieve(question, k=24)
+    others = tuple(h for h in retrieval.hits if h.chunk.chunk_id != unit.hit.chunk.chunk_id)[:3]
+    config = ComposerConfig(judge=JudgeConfig(lead=0.999999, related=0.01, weights={"bias": 6.0}))  # nothing leads
+    answer = Composer(small_assistant.retriever, config).compose(question, "zh",
+                                                                 replace(retrieval, hits=(unit.hit, *others)))
+    assert answer.lead_from == "none" and len(answer.points) == 4
+    assert unit.statement is not None
+    assert not any(unit.statement.text["zh"] in p for p in answer.points)  # first by score, last of four: left out
+
+
+def test_a_later_ask_keeps_what_the_first_names_unless_it_names_its_own() -> None:
+    shape = question_shape("快到期的话要提前多久去办续期？", "文网文拿到以后能用几年？")
+    assert shape.licences == {"culture"} and shape.figure == "duration" and not shape.yes_no
+    on_tencent = question_shape("and how long does the review take?", "Can I file a personal site on Tencent Cloud?")
+    assert on_tencent.providers == {"tencent"} and on_tencent.regime == "filing"
+    own = question_shape("what about the ICP licence on Huawei Cloud?", "Can I file a personal site on Tencent Cloud?")
+    assert own.licences == {"icp"} and own.providers == {"huawei"} and own.regime == "licence"
+    assert question_shape("快到期的话要提前多久去办续期？").licences == frozenset()
+
+
 def test_an_out_of_scope_paraphrase_declines_only_a_question_no_unit_answers_confidently(
         small_assistant: Assistant) -> None:
     # "How long does it take to get an ICP licence approved?" is near "办营业执照要多久？" (company registration, out of
