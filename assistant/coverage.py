@@ -1,7 +1,8 @@
 """How much of what a question asks about does a unit mention: coverage of the question's concepts.
 
 A concept is a glossary term (covered by any of its aliases, in either language: "authorization code" is
-covered by 授权码) or a remaining content word of the question (covered by itself). Each is weighted by how
+covered by 授权码, or by all the English words the question matched it on: "ICP filing expire" by "Does an ICP
+filing number expire?") or a remaining content word of the question (covered by itself). Each is weighted by how
 rare it is in the corpus (idf over units), so "authorization code" counts more than "ICP filing". A unit on
 the same topic that lacks the distinctive thing asked about scores low: that is how "What is an authorization
 code?" stops being answered by a note on personal filing.
@@ -26,6 +27,7 @@ class Concept:
     label: str
     weight: float
     term: Term | None = None  # a glossary term, else a single word (``label``)
+    words: tuple[str, ...] = ()  # a term's: the question's own content words it was matched on
 
 
 class ConceptCoverage:
@@ -57,7 +59,8 @@ class ConceptCoverage:
         rest, found = question, []
         if self.glossary is not None:
             for start, end, term, _ in reversed(self.glossary.spans(question)):
-                found.append(Concept(label=term.id, weight=self.term_idf(term), term=term))
+                words = tuple(w for w in content_words(question[start:end]) if w.isascii())
+                found.append(Concept(label=term.id, weight=self.term_idf(term), term=term, words=words))
                 rest = rest[:start] + " " + rest[end:]
         seen = {c.label for c in found}
         for word in content_words(rest):
@@ -82,7 +85,8 @@ class ConceptCoverage:
 
     def _mentions(self, concept: Concept, lowered: str) -> bool:
         if concept.term is not None and self.glossary is not None:
-            return self.glossary.mentions(concept.term, lowered)
+            return self.glossary.mentions(concept.term, lowered) or (
+                len(concept.words) > 1 and all(self._mentions(Concept(w, 0.0), lowered) for w in concept.words))
         if concept.label.isascii():  # "fine" is not in "define"
             return re.search(rf"(?<![a-z0-9]){re.escape(concept.label)}(?![a-z0-9])", lowered) is not None
         return concept.label in lowered

@@ -1,0 +1,19 @@
+"""Concept coverage: how much of what a question asks about a text mentions."""
+
+from __future__ import annotations
+
+from assistant.assistant import Assistant
+
+
+def test_a_phrase_term_is_covered_by_its_aliases_or_by_all_the_words_it_was_matched_on(
+        small_assistant: Assistant) -> None:
+    """"Does an ICP filing expire?" is the glossary's filing-validity ("ICP filing expire"); the note that answers it
+    says "Does an ICP filing number expire?" and "no set expiry date", none of the term's aliases. It scored no
+    coverage of the question and led nothing (0.34 against the floor of 0.35); by its words it covers it (0.70)."""
+    coverage = small_assistant.retriever.coverage
+    concepts = coverage.concepts("Does an ICP filing expire?")
+    assert [c.label for c in concepts] == ["filing-validity"] and concepts[0].words == ("icp", "filing", "expire")
+    assert coverage.share(concepts, "Does an ICP filing number expire?") == 1.0
+    assert coverage.share(concepts, "备案有效期") == 1.0  # an alias, in the other language
+    assert coverage.share(concepts, "How long is an ICP filing reviewed?") == 0.0  # not every word: not this term
+    assert coverage.missing(concepts, "Does an ICP filing number expire?") == 0.0
