@@ -191,7 +191,9 @@ class Composer:
                 by_ask.append(f"{ask_label(ask, lang)} {line}")
         points = [*by_ask, *(p for p in points if not any(p in line for line in by_ask))]
         extras = 0
-        close = [c for c in ranked[1:] if c.score >= self.config.extra_ratio * lead.score] if not by_ask else []
+        # (not a unit on another licence: "ICP许可证有效期几年？" got the culture licence's renewal under its 5 years)
+        close = [c for c in ranked[1:] if c.score >= self.config.extra_ratio * lead.score and not c.other_licence] \
+            if not by_ask else []
         # Of the units close to the lead, one of another kind first (stable: by score within each group): beside a
         # guide's answer, the note or article that states the rule tells more than a third FAQ of the same guide.
         # "个人网站需要备案吗？" had two more Tencent FAQs on personal filings follow, and the note citing Art. 5 of the

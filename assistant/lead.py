@@ -90,7 +90,7 @@ LICENCE_KINDS = {
     "culture": re.compile(r"网络文化经营许可证|文网文|\bICBP\b|\bculture licen[cs]es?\b|internet culture", re.IGNORECASE),
     "audio-visual": re.compile(r"视听节目许可证|网络视听许可|\baudio[- ]?visual\b", re.IGNORECASE),
     "news": re.compile(r"新闻信息服务许可|\bnews (?:information service )?licen[cs]es?\b", re.IGNORECASE),
-    "icp": re.compile(r"ICP证|ICP经营许可证|增值电信业务经营许可证|\bICP licen[cs]es?\b|\bICP Zheng\b|\bB25\b|"
+    "icp": re.compile(r"ICP证|ICP(?:经营)?许可证|增值电信业务经营许可证|\bICP licen[cs]es?\b|\bICP Zheng\b|\bB25\b|"
                       r"value-added telecom(?:munications)? (?:business )?licen[cs]es?", re.IGNORECASE),
     "edi": re.compile(r"\bEDI\b|在线数据处理与交易处理|\bB21\b", re.IGNORECASE),
     # 《计算机信息网络国际联网管理暂行规定》's licence for running an interconnecting network, not a website's licence

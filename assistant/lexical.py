@@ -37,6 +37,13 @@ ZH_STOP = frozenset("的 了 和 与 及 或 是 在 有 为 对 等 我 你 他
                     "搞 弄 办 得 地 着 过 后 前 里 上 下 中".split())
 
 
+# Words that ask for a figure ("有效期是几年？"): what kind of answer is wanted, not what the question is about. A note asked
+# "ICP经营许可证有效期是几年？" covered "ICP备案号是不是有有效期？是不是过几年不续就自动失效了？" better than the note on the
+# filing's (no) expiry, by "几年" alone. Left out of the concepts (``content_words``), kept for BM25 (a heading that asks
+# the same way is a fair lexical match).
+ZH_ASKING = frozenset("几年 几天 几次 几月 几周 几号 几岁 几家 多少天 多少年 多少次 多少钱 多长时间 多少个 多少家 多大".split())
+
+
 @lru_cache(maxsize=1)
 def _jieba_ready() -> bool:
     jieba.initialize()
@@ -51,7 +58,8 @@ def content_words(text: str) -> list[str]:
     words = [re.sub(r"'s$", "", t) for t in _LATIN.findall(_HAN_RUN.sub(" ", lowered))]
     for run in _HAN_RUN.findall(lowered):
         words.extend(jieba.lcut(run))
-    return list(dict.fromkeys(w for w in words if len(w.strip()) > 1 and w not in EN_STOP and w not in ZH_STOP))
+    return list(dict.fromkeys(w for w in words if len(w.strip()) > 1 and w not in EN_STOP and w not in ZH_STOP
+                              and w not in ZH_ASKING))
 
 
 def tokenize(text: str) -> list[str]:

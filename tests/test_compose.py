@@ -487,6 +487,7 @@ def test_a_forms_filling_instruction_leads_only_a_question_about_the_form(small_
     ("How long is an ICBP (网络文化经营许可证) valid?", {"culture"}),
     ("做游戏网站要办文网文吗？", {"culture"}),
     ("5年——增值电信业务经营许可证（含ICP证）有效期为5年", {"icp"}),
+    ("ICP许可证有效期几年？", {"icp"}),  # got the culture licence's renewal beside the ICP licence's 5 years
     ("Is the culture licence the same as the ICP licence?", {"culture", "icp"}),
     ("Do we need an EDI licence for a marketplace?", {"edi"}),
     ("个人网站需要备案吗？", set()),
@@ -533,6 +534,23 @@ def test_related_reading_puts_a_passage_on_another_licence_last(small_assistant:
     assert answer.lead_from == "none" and len(answer.points) == 4
     assert unit.statement is not None
     assert not any(unit.statement.text["zh"] in p for p in answer.points)  # first by score, last of four: left out
+
+
+def test_a_unit_on_another_licence_is_no_further_point_under_the_lead(small_assistant: Assistant) -> None:
+    # "ICP许可证有效期几年？" got the culture licence's renewal (60 working days) under the ICP licence's 5 years
+    question = "ICP许可证有效期几年？"
+    icp = _note_candidate(small_assistant, "notes/licence-validity.yml", "有效期为5年")
+    index = small_assistant.index
+    page = next(c for c in index.chunks if index.documents[c.doc_id].kind == Kind.PROVIDER_GUIDE and not c.facet)
+    renewal = "《网络文化经营许可证》有效期届满需要继续经营的，应当在期满前60个工作日内办理续延手续。"
+    culture = Hit(chunk=replace(page, text=renewal), document=index.documents[page.doc_id], score=1.0)
+    retrieval = replace(small_assistant.retriever.retrieve(question), hits=(icp.hit, culture))
+    config = ComposerConfig(judge=JudgeConfig(lead=0.5, related=0.01, weights={"bias": 6.0}))  # both probable
+    answer = Composer(small_assistant.retriever, config).compose(question, "zh", retrieval)
+    assert answer.lead_unit == icp.hit.chunk.chunk_id
+    assert not any("60个工作日" in p for p in answer.points)
+    plain = Composer(small_assistant.retriever, config).compose("有效期几年？", "zh", retrieval)  # names no licence
+    assert any("60个工作日" in p for p in plain.points)
 
 
 def test_a_later_ask_keeps_what_the_first_names_unless_it_names_its_own() -> None:

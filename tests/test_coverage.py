@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from assistant.assistant import Assistant
+from assistant.lexical import content_words, tokenize
 
 
 def test_a_phrase_term_is_covered_by_its_aliases_or_by_all_the_words_it_was_matched_on(
@@ -17,3 +18,13 @@ def test_a_phrase_term_is_covered_by_its_aliases_or_by_all_the_words_it_was_matc
     assert coverage.share(concepts, "备案有效期") == 1.0  # an alias, in the other language
     assert coverage.share(concepts, "How long is an ICP filing reviewed?") == 0.0  # not every word: not this term
     assert coverage.missing(concepts, "Does an ICP filing number expire?") == 0.0
+
+
+def test_a_word_asking_for_a_figure_is_no_concept_but_stays_a_search_word(small_assistant: Assistant) -> None:
+    """"ICP备案号是不是有有效期？是不是过几年不续就自动失效了？": "几年" asks how long, it is not what the question is about. As
+    a concept it made the note asked "ICP经营许可证有效期是几年？" cover the question better than the note on the filing's
+    (no) expiry, which then lost the lead to the licence's "5年"."""
+    question = "ICP备案号是不是有有效期？是不是过几年不续就自动失效了？"
+    labels = [c.label for c in small_assistant.retriever.coverage.concepts(question)]
+    assert "几年" not in labels and "失效" in labels
+    assert "几年" not in content_words(question) and "几年" in tokenize(question)
