@@ -148,9 +148,12 @@ REFERENCE_NUMBER = re.compile(r"\bArt(?:icle)?s?\.?\s*\d+|第[一二三四五六
 
 
 THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+")
+CALENDAR_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d\s*年")
 
 
 def has_figure(text: str, figure: str) -> bool:
+    if figure == "duration":  # "2005年办法还规定了…" names a year, it states no duration
+        text = CALENDAR_YEAR.sub(" ", text)
     if figure == "count":  # any number counts, except one that names an article, an order or a year, or is a sum,
         text = REFERENCE_NUMBER.sub(" ", text)  # a duration or a share ("RMB 5,000–10,000" is no number of websites)
         for other in ("money", "duration", "share"):
@@ -364,7 +367,8 @@ def features(hit: Hit, kind: str, statement: NoteStatement | None, shape: Shape,
     q, s = hit.question, (hit.sentence if kind != "note" else None)
     guide = kind in ("faq", "section")
     provider = provider_key(hit.document) if guide else ""
-    figure_missing = bool(shape.figure) and not has_figure(_answer_text(hit, statement), shape.figure or "")
+    figure_missing = bool(shape.figure) and not shape.yes_no and not has_figure(_answer_text(hit, statement),
+                                                                                 shape.figure or "")
     values = {
         "bias": 1.0,
         "q_z": q.z if q else 0.0, "q_cos": q.score if q else 0.0, "q_cov": q.coverage if q else 0.0,

@@ -347,6 +347,12 @@ def test_minutes_are_a_duration() -> None:
     assert has_figure("wait 30 minutes", "duration")
 
 
+def test_a_year_is_no_duration() -> None:
+    # "ICP备案号是不是有有效期？" led with the note's "2005年办法还规定了网上年度审核…" as if it stated how long a filing lasts
+    assert not has_figure("2005年办法还规定了网上年度审核（第二十条、第二十一条）", "duration")
+    assert has_figure("有效期为5年", "duration") and has_figure("2024年起，审核需20个工作日", "duration")
+
+
 def test_a_question_is_declined_as_not_covered_only_when_no_unit_scores_above_the_related_floor(
         small_assistant: Assistant) -> None:
     # ``rank`` puts a unit that states the figure asked for before a better-scored one that does not; the decision
@@ -380,6 +386,19 @@ def test_a_figure_question_under_a_yes_or_no_note_leads_with_the_sentence_statin
     asked = "Does a website need a licence or a filing?"
     verdict, _ = composer.lead_line(unit, asked, "en", small_assistant.retriever.retrieve(asked))
     assert verdict.split(" [")[0].rstrip(". ") in unit.statement.verdict["en"] + strip_polarity(unit.statement.verdict["en"])
+    # a yes/no question that names a figure is answered by the verdict, and no unit is marked as lacking the figure
+    # ("ICP备案号是不是有有效期？" is answered "不需要——备案没有固定有效期", not by a sentence that states some duration)
+    yes_no = "Is there a fine for running a commercial website without an ICP licence?"
+    assert question_shape(yes_no).figure == "money" and question_shape(yes_no).yes_no
+    line, _ = composer.lead_line(unit, yes_no, "en", small_assistant.retriever.retrieve(yes_no))
+    assert "RMB 100,000" not in line
+    company = _note_candidate(small_assistant, "notes/personal-sites.yml", "set up a company first")
+    for deadline, missing in [("Is there a deadline for an individual to get an ICP licence?", 0.0),
+                              ("How long does an individual have to get an ICP licence?", 1.0)]:
+        assert question_shape(deadline).figure == "duration" and not has_figure(company.statement.text["en"], "duration")
+        named = dict(zip(FEATURES, features(company.hit, "note", company.statement, question_shape(deadline), 0, 0.0,
+                                            0.0), strict=True))
+        assert named["figure_missing"] == missing, deadline
 
 
 def test_a_sentence_stating_the_figure_asked_for_is_quoted_only_when_it_is_about_as_close_to_the_question(
