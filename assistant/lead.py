@@ -8,7 +8,8 @@ topic and answers a different question. The judge reads, for every retrieved uni
 - its closest sentence (question-to-answer), the same two ways;
 - for an article, its closest derived question (``asked.py``: a question one of its clauses answers), both ways;
 - how much of the question's concepts the unit and each of those facets mention (``coverage.py``);
-- what kind of unit it is, whether the question asks for a figure it lacks, where retrieval ranked it.
+- what kind of unit it is, whether the question asks for a figure it lacks (a yes/no question asks for none: its
+  verdict answers it), where retrieval ranked it.
 
 A logistic model turns these into the probability that the unit answers the question. Its weights and the
 floors below which nothing leads are fitted on the dev split (``icp-assistant eval --calibrate``) and kept per

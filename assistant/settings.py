@@ -69,8 +69,8 @@ class Settings(BaseSettings):
         default=None, ge=0.0, le=1.0, validation_alias=_env("lead_floor", "ICP_LEAD_FLOOR"),
         description="How probable it must be that a passage answers the question before the assistant answers with it "
                     "(0 to 1); below, it says the corpus has no direct answer and shows related reading. Higher: far "
-                    "fewer answers, a smaller share of them wrong (held-back questions: 0.35 answers 104 of 240, 38 "
-                    "wrongly; 0.6 answers 23, 7 wrongly and 2 unread; evals/README.md). Default: the floor fitted on "
+                    "fewer answers, a smaller share of them wrong (held-back questions: 0.35 answers 125 of 275, 42 "
+                    "wrongly; 0.6 answers 29, 7 wrongly and 2 unread; evals/README.md). Default: the floor fitted on "
                     "the dev split (`assistant/judge.json`).")
     max_question_chars: int = Field(default=2000, ge=1, validation_alias=_env("max_question_chars", "ICP_MAX_QUESTION_CHARS"),
                                     description="Longer questions are truncated with a notice.")
