@@ -244,17 +244,15 @@ class Composer:
         text = f"{statement.text[lang]} {markers(basis)}"
         quotes = self._basis_quotes(statement, lead.hit, book, lang, query_tokens, retrieval)
         shape = question_shape(question)
-        figure = shape.figure
-        if figure and not shape.yes_no and not states_figure(statement.verdict.get(lang, "")) \
-                and has_figure(statement.text[lang], figure):
+        wanted = shape.wants_figure
+        if wanted and not states_figure(statement.verdict.get(lang, "")) and has_figure(statement.text[lang], wanted):
             # asked for a figure where the verdict gives none ("what is the fine for …" under "Yes — every site needs
             # one of the two"): the statement's sentence that states it leads. A verdict that is a figure stays: the
-            # question's kind of figure is read from its words, and "外资持股比例超过上限会有什么处罚" asks for a fine. A
-            # yes/no question is answered by the verdict: "ICP备案号是不是有有效期？" by "不需要——备案没有固定有效期".
-            return f"{best_sentence(statement.text[lang], query_tokens, figure)} {markers(basis)}", [text, *quotes]
+            # question's kind of figure is read from its words, and "外资持股比例超过上限会有什么处罚" asks for a fine.
+            return f"{best_sentence(statement.text[lang], query_tokens, wanted)} {markers(basis)}", [text, *quotes]
         if not statement.verdict:
             return text, quotes
-        if shape.yes_no and not figure and states_figure(statement.verdict[lang]) and not POLARITY.match(statement.verdict[lang]):
+        if shape.yes_no and not shape.figure and states_figure(statement.verdict[lang]) and not POLARITY.match(statement.verdict[lang]):
             # a figure answers "how much / how long", not "can I put the number on the About page?": the rule leads
             return text, quotes
         verdict = statement.verdict[lang] if self.asked_as(lead, question) else strip_polarity(statement.verdict[lang])

@@ -116,6 +116,12 @@ class Shape:
     licences: frozenset[str] = frozenset()  # the licences it names (``licences_of``)
     form: bool = False  # asks about filling in a form (``ASKS_FORM``)
 
+    @property
+    def wants_figure(self) -> str | None:
+        """The figure an answer must state: none for a yes/no question, which its verdict answers ("ICP备案号是不是有
+        有效期？" by "不需要——备案没有固定有效期")."""
+        return None if self.yes_no else self.figure
+
 
 def question_shape(question: str, context: str = "") -> Shape:
     """The shape of ``question``; ``context``: the ask of the same message it leans on ("文网文拿到以后能用几年？快到期的话
@@ -368,8 +374,7 @@ def features(hit: Hit, kind: str, statement: NoteStatement | None, shape: Shape,
     q, s = hit.question, (hit.sentence if kind != "note" else None)
     guide = kind in ("faq", "section")
     provider = provider_key(hit.document) if guide else ""
-    figure_missing = bool(shape.figure) and not shape.yes_no and not has_figure(_answer_text(hit, statement),
-                                                                                 shape.figure or "")
+    figure_missing = bool(shape.wants_figure) and not has_figure(_answer_text(hit, statement), shape.wants_figure or "")
     values = {
         "bias": 1.0,
         "q_z": q.z if q else 0.0, "q_cos": q.score if q else 0.0, "q_cov": q.coverage if q else 0.0,
