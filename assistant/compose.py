@@ -317,7 +317,7 @@ class Composer:
             excerpt = closest.text if closest is not None and closest.text in hit.chunk.text else sentence
         else:
             excerpt = best_sentence(hit.chunk.text, query_tokens, figure)
-        if unit.kind != "faq":
+        if not (unit.kind == "faq" and unit.by_question):  # (a FAQ's answer is quoted from its start: whole already)
             excerpt = with_what_it_announces(excerpt, hit.chunk.text, self.config.excerpt_chars)
         return excerpt
 

@@ -76,11 +76,28 @@ def sentences(text: str, *, min_chars: int = MIN_SENTENCE, verbatim: bool = True
     for line in SOURCE_MARKER.sub("\n", text).splitlines():
         if HEADING.match(line) or line.lstrip().startswith(("![", "|---", "```")) or EDITORIAL.match(line):
             continue
-        for piece in SENTENCE_END.split(line):
+        for piece in split_sentences(line):
             piece = LIST_MARK.sub("", piece.strip()).strip()
             if len(MARKUP.sub("", piece)) >= min_chars and (not verbatim or piece in text):  # "**解决方案**：" is a label
                 out.append(piece)
     return out
+
+
+# An address inside a sentence: its "?", "!" or "." ends no sentence ("请到 [工信部备案系统](http://…;jsessionid=…!-964799922)
+# 找回备案密码。" was quoted from "-964799922)" on).
+ADDRESS = re.compile(r"\\?\[[^\]]*\\?\]\([^)]*\)|https?://[^\s)）\]]+")
+
+
+def split_sentences(line: str) -> list[str]:
+    """``line`` cut at ``SENTENCE_END``, except inside a link or an address."""
+    inside = [m.span() for m in ADDRESS.finditer(line)]
+    pieces, start = [], 0
+    for end in SENTENCE_END.finditer(line):
+        if any(a < end.start() < b for a, b in inside):
+            continue
+        pieces.append(line[start:end.start()])
+        start = end.end()
+    return [*pieces, line[start:]]
 
 
 def statements(text: str) -> list[str]:

@@ -196,6 +196,17 @@ def test_a_sentence_that_only_points_elsewhere_is_not_an_answer(sentence: str, p
     assert (statements(sentence) == []) is pointer
 
 
+def test_an_address_inside_a_sentence_ends_no_sentence() -> None:
+    from assistant.text import sentences
+
+    # the "!" of a session id in a link: "-964799922) 找回备案密码。" was quoted as the answer on how to get the password back
+    line = ("若忘记备案密码，请到 [工信部备案系统](http://www.miitbeian.gov.cn/loginPortal.action;jsessionid=Lx9!-964799922) "
+            "找回备案密码。")
+    assert sentences(line) == [line]
+    assert sentences("详见 https://example.com/a?b=1 的说明。备案需要二十个工作日。") == [
+        "详见 https://example.com/a?b=1 的说明。", "备案需要二十个工作日。"]
+
+
 def test_a_bold_label_stays_whole_when_a_sentence_starts_with_it() -> None:
     from assistant.text import sentences
 

@@ -308,6 +308,26 @@ def test_a_question_in_a_guide_is_never_quoted_as_its_answer() -> None:
     assert best_sentence(text, {"取消", "阿里云", "接入", "影响", "华为云"}).startswith("只要域名")
 
 
+def test_a_faq_matched_at_a_sentence_that_announces_a_list_is_quoted_with_the_list(small_assistant: Assistant) -> None:
+    # "我们是外商独资企业…能自己申请网络文化经营许可证吗？" matched Tencent's FAQ at its lead-in sentence, not its heading,
+    # and was quoted "《网络文化经营许可证》（文网文）申请流程：" and nothing more
+    index = small_assistant.index
+    guide = next(d for d in index.documents.values() if d.kind == Kind.PROVIDER_GUIDE)
+    text = ("### 《网络文化经营许可证》如何申请？\n《网络文化经营许可证》（文网文）申请流程：\n1. 文网文的初步申请先通报送省文化局;\n"
+            "2. 经过省文化局审批后，直接报送至文化部;")
+    faq = Chunk(chunk_id="faq", doc_id=guide.doc_id, position=0, text=text, title_path="《网络文化经营许可证》如何申请？")
+    lead_in = Chunk(chunk_id="s", doc_id=guide.doc_id, position=0, text="《网络文化经营许可证》（文网文）申请流程：",
+                    title_path=faq.title_path, facet="sentence", parent="faq")
+    heading = Chunk(chunk_id="q", doc_id=guide.doc_id, position=0, text="《网络文化经营许可证》如何申请？",
+                    title_path=faq.title_path, facet="question", parent="faq")
+    unit = Candidate(hit=Hit(chunk=faq, document=guide, score=1.0, question=Match(chunk=heading, score=0.4, z=1.0),
+                             sentence=Match(chunk=lead_in, score=0.5, z=2.0)), kind="faq", score=0.6)
+    assert not unit.by_question
+    excerpt = small_assistant.composer._excerpt(unit, set())
+    assert excerpt.startswith(lead_in.text) and "2. 经过省文化局审批后" in excerpt
+    assert all(part in text for part in excerpt.split(" "))  # verbatim pieces
+
+
 def test_a_faq_excerpt_starts_at_its_answer_part_and_is_verbatim() -> None:
     text = "### 备案被驳回怎么办？\n\n#### 问题描述\n\n提交后显示驳回。\n\n#### 处理办法\n\n请根据驳回原因修改后重新提交。再次审核约需1个工作日。"
     excerpt = answer_excerpt(text, 240)
