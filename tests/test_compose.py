@@ -444,6 +444,20 @@ def test_a_sentence_stating_the_figure_asked_for_is_quoted_only_when_it_is_about
         assert f"“{index.chunks[quoted_sentence].text}”" in lead, (stating_score, lead)
 
 
+@pytest.mark.parametrize(("question", "lang", "verdict_leads"), [
+    ("跨省经营的ICP证找谁申请？只在一个省经营呢？", "zh", False),  # once answered "100万元——…"
+    ("How and where can I apply for the ICP licence?", "en", False),
+    ("ICP证对注册资本有什么要求？", "zh", True),  # asks for the sum
+    ("What's the minimum registered capital for an ICP licence?", "en", True),
+])
+def test_a_sum_does_not_answer_where_or_who(small_assistant: Assistant, question: str, lang: str,
+                                             verdict_leads: bool) -> None:
+    unit = _note_candidate(small_assistant, "notes/filing-vs-licence.yml", "RMB 1 million")
+    assert unit.statement is not None and states_figure(unit.statement.verdict[lang])
+    lead, _ = small_assistant.composer.lead_line(unit, question, lang, small_assistant.retriever.retrieve(question))
+    assert lead.startswith(unit.statement.verdict[lang]) is verdict_leads, lead
+
+
 def test_a_verdict_that_is_a_figure_stays_when_the_question_asks_for_another_kind(small_assistant: Assistant) -> None:
     unit = _note_candidate(small_assistant, "notes/penalties.yml", "5000元以上5万元以下")
     assert unit.statement is not None and states_figure(unit.statement.verdict["zh"])
