@@ -91,8 +91,8 @@ LICENCE_KINDS = {
     "culture": re.compile(r"网络文化经营许可证|文网文|\bICBP\b|\bculture licen[cs]es?\b|internet culture", re.IGNORECASE),
     "audio-visual": re.compile(r"视听节目许可证|网络视听许可|\baudio[- ]?visual\b", re.IGNORECASE),
     "news": re.compile(r"新闻信息服务许可|\bnews (?:information service )?licen[cs]es?\b", re.IGNORECASE),
-    "icp": re.compile(r"ICP证|ICP(?:经营)?许可证|增值电信业务经营许可证|\bICP licen[cs]es?\b|\bICP Zheng\b|\bB25\b|"
-                      r"value-added telecom(?:munications)? (?:business )?licen[cs]es?", re.IGNORECASE),
+    "icp": re.compile(r"ICP证|ICP(?:经营)?许可证|互联网信息服务增值电信业务经营许可证|\bICP licen[cs]es?\b|\bICP Zheng\b|\bB25\b",
+                      re.IGNORECASE),
     "edi": re.compile(r"\bEDI\b|在线数据处理与交易处理|\bB21\b", re.IGNORECASE),
     # 《计算机信息网络国际联网管理暂行规定》's licence for running an interconnecting network, not a website's licence
     "international-networking": re.compile(r"国际联网经营许可证|international networking (?:business )?licen[cs]es?",
@@ -127,7 +127,9 @@ def question_shape(question: str, context: str = "") -> Shape:
     """The shape of ``question``; ``context``: the ask of the same message it leans on ("文网文拿到以后能用几年？快到期的话
     要提前多久去办续期？": the second ask is about the culture licence too), whose providers, regime and licences it
     keeps when it names none of its own."""
-    figure = next((name for name, (asks, _) in FIGURES.items() if asks.search(question)), None)
+    # the figure asked for first: "验证码可以输错几次？…验证码有效期多久" asks for a count before a duration
+    asked = [(m.start(), name) for name, (asks, _) in FIGURES.items() if (m := asks.search(question))]
+    figure = min(asked)[1] if asked else None
     shape = Shape(yes_no=bool(YES_NO.search(question.strip())), figure=figure,
                   procedure=bool(PROCEDURE.search(question)), providers=named_providers(question),
                   regime=regime_of(question), licences=licences_of(question), form=bool(ASKS_FORM.search(question)))
@@ -138,9 +140,18 @@ def question_shape(question: str, context: str = "") -> Shape:
                    licences=shape.licences or around.licences)
 
 
+# The value-added telecom licence as such (《增值电信业务经营许可证》, 《跨地区增值电信业务经营许可证》) is the licence of the
+# ICP service and of the EDI service alike: "…EDI-type platform… who issues the licence, MIIT or the provincial bureau?"
+# is answered by Telecom Regulations Art. 9 on that licence, which counted as being about another licence than EDI.
+VALUE_ADDED_LICENCE = re.compile(r"(?<!互联网信息服务)增值电信业务经营许可证|value-added telecom(?:munications)? (?:business )?"
+                                 r"(?:operating )?licen[cs]es?", re.IGNORECASE)
+
+
 def licences_of(text: str) -> frozenset[str]:
-    """The licences ``text`` names (keys of ``LICENCE_KINDS``)."""
-    return frozenset(name for name, pattern in LICENCE_KINDS.items() if pattern.search(text))
+    """The licences ``text`` names (keys of ``LICENCE_KINDS``); the value-added telecom licence as such names both the
+    ICP and the EDI licence (``VALUE_ADDED_LICENCE``)."""
+    named = {name for name, pattern in LICENCE_KINDS.items() if pattern.search(text)}
+    return frozenset(named | ({"icp", "edi"} if VALUE_ADDED_LICENCE.search(text) else set()))
 
 
 def regime_of(text: str) -> str | None:

@@ -539,7 +539,10 @@ def test_a_forms_filling_instruction_leads_only_a_question_about_the_form(small_
 @pytest.mark.parametrize(("text", "licences"), [
     ("How long is an ICBP (网络文化经营许可证) valid?", {"culture"}),
     ("做游戏网站要办文网文吗？", {"culture"}),
-    ("5年——增值电信业务经营许可证（含ICP证）有效期为5年", {"icp"}),
+    # the value-added telecom licence as such is the ICP and the EDI licence alike
+    ("5年——增值电信业务经营许可证（含ICP证）有效期为5年", {"icp", "edi"}),
+    ("业务覆盖范围在两个以上省…取得《跨地区增值电信业务经营许可证》", {"icp", "edi"}),
+    ("应当…申请办理互联网信息服务增值电信业务经营许可证", {"icp"}),  # Order 292 Art. 7: the ICP licence
     ("ICP许可证有效期几年？", {"icp"}),  # got the culture licence's renewal beside the ICP licence's 5 years
     ("Is the culture licence the same as the ICP licence?", {"culture", "icp"}),
     ("Do we need an EDI licence for a marketplace?", {"edi"}),
@@ -549,6 +552,16 @@ def test_a_forms_filling_instruction_leads_only_a_question_about_the_form(small_
 ])
 def test_the_licences_a_text_names(text: str, licences: set[str]) -> None:
     assert licences_of(text) == licences
+
+
+@pytest.mark.parametrize(("question", "figure"), [
+    ("短信核验的时候验证码可以输错几次？超过了会怎样，验证码有效期多久", "count"),  # got the 24 hours, not the 5 tries
+    ("验证码有效期多久？可以输错几次？", "duration"),
+    ("备案要多久？", "duration"),
+    ("个人网站需要备案吗？", None),
+])
+def test_the_figure_a_question_asks_for_is_the_one_it_asks_first(question: str, figure: str | None) -> None:
+    assert question_shape(question).figure == figure
 
 
 def test_a_unit_about_another_licence_never_leads(small_assistant: Assistant) -> None:
