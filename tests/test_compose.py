@@ -328,6 +328,30 @@ def test_a_faq_matched_at_a_sentence_that_announces_a_list_is_quoted_with_the_li
     assert all(part in text for part in excerpt.split(" "))  # verbatim pieces
 
 
+def test_a_faq_matched_at_one_sentence_of_a_short_answer_is_quoted_whole(small_assistant: Assistant) -> None:
+    # "域名当初是用公司名义注册的，我想拿它做个人备案，行不行？" matched Tencent's FAQ at its second sentence and was quoted
+    # without the first, which answers it
+    index = small_assistant.index
+    guide = next(d for d in index.documents.values() if d.kind == Kind.PROVIDER_GUIDE)
+    answer = "可以，但需要保证域名所有者与备案主体一致。\n个人备案时，域名所有者需为个人姓名。\n单位备案时，域名所有者最好为您备案的单位名称。"
+
+    def faq(text: str) -> Candidate:
+        unit = Chunk(chunk_id="faq", doc_id=guide.doc_id, position=0, text=f"### 单位注册的域名可以用于个人备案吗？\n{text}",
+                     title_path="单位注册的域名可以用于个人备案吗？")
+        matched = Chunk(chunk_id="s", doc_id=guide.doc_id, position=0, text="个人备案时，域名所有者需为个人姓名。",
+                        title_path=unit.title_path, facet="sentence", parent="faq")
+        heading = Chunk(chunk_id="q", doc_id=guide.doc_id, position=0, text="单位注册的域名可以用于个人备案吗？",
+                        title_path=unit.title_path, facet="question", parent="faq")
+        return Candidate(hit=Hit(chunk=unit, document=guide, score=1.0, question=Match(chunk=heading, score=0.4, z=1.0),
+                                 sentence=Match(chunk=matched, score=0.5, z=2.0)), kind="faq", score=0.6)
+
+    composer = small_assistant.composer
+    assert composer._excerpt(faq(answer), set()).startswith("可以，但需要保证域名所有者与备案主体一致。")
+    # an answer too long to quote whole: the sentence that matched
+    long = answer + "\n" + "\n".join(f"{n}. 某省的特殊要求说明第{n}条，内容较长需要逐条核对后再提交。" for n in range(1, 12))
+    assert composer._excerpt(faq(long), set()) == "个人备案时，域名所有者需为个人姓名。"
+
+
 def test_a_faq_excerpt_starts_at_its_answer_part_and_is_verbatim() -> None:
     text = "### 备案被驳回怎么办？\n\n#### 问题描述\n\n提交后显示驳回。\n\n#### 处理办法\n\n请根据驳回原因修改后重新提交。再次审核约需1个工作日。"
     excerpt = answer_excerpt(text, 240)
