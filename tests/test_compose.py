@@ -328,7 +328,7 @@ def test_a_faq_matched_at_a_sentence_that_announces_a_list_is_quoted_with_the_li
     assert all(part in text for part in excerpt.split(" "))  # verbatim pieces
 
 
-def test_a_faq_matched_at_one_sentence_of_a_short_answer_is_quoted_whole(small_assistant: Assistant) -> None:
+def test_a_faq_or_section_matched_at_one_sentence_of_a_short_answer_is_quoted_whole(small_assistant: Assistant) -> None:
     # "域名当初是用公司名义注册的，我想拿它做个人备案，行不行？" matched Tencent's FAQ at its second sentence and was quoted
     # without the first, which answers it
     index = small_assistant.index
@@ -347,6 +347,8 @@ def test_a_faq_matched_at_one_sentence_of_a_short_answer_is_quoted_whole(small_a
 
     composer = small_assistant.composer
     assert composer._excerpt(faq(answer), set()).startswith("可以，但需要保证域名所有者与备案主体一致。")
+    section = replace(faq(answer), kind="section")  # a section the same way
+    assert composer._excerpt(section, set()).startswith("可以，但需要保证域名所有者与备案主体一致。")
     # an answer too long to quote whole: the sentence that matched
     long = answer + "\n" + "\n".join(f"{n}. 某省的特殊要求说明第{n}条，内容较长需要逐条核对后再提交。" for n in range(1, 12))
     assert composer._excerpt(faq(long), set()) == "个人备案时，域名所有者需为个人姓名。"
