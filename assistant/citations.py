@@ -7,6 +7,9 @@ provider, page and section ("Huawei Cloud ICP guide 《备案注销咨询》 ›
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from .models import Chunk, Citation, Document, Kind, Status
 from .text import article_label as text_article_label
 
@@ -37,7 +40,7 @@ class CitationBook:
         self._by_chunk[chunk.chunk_id] = n
         guide = doc.kind in GUIDE_KINDS
         self.citations.append(Citation(
-            n=n, doc_id=doc.doc_id, article_no=chunk.article_no, title=doc.title, title_en=doc.title_en,
+            n=n, doc_id=doc.doc_id, article_no=chunk.article_no, title=page_title(doc), title_en=doc.title_en,
             quote=chunk.text, kind=doc.kind, status=doc.status, version=doc.version,
             date_effective=doc.date_effective, chunk_id=chunk.chunk_id, partial=doc.partial,
             warning=source_warning(doc, chunk.article_no, self.lang),
@@ -82,6 +85,16 @@ def provider_name(doc: Document, lang: str) -> str:
     return PROVIDERS[key][0 if lang == "en" else 1] if key else _provider_line(doc) or doc.title
 
 
+def page_title(doc: Document) -> str:
+    """A document's title as cited. A guide page with no heading of its own is titled by the file it was taken from
+    ("…/备案相关通知/关于开展互联网备案管理工作通知_intl.md": 关于开展互联网备案管理工作通知), not by its file name here
+    ("《tencentcloud-intl-beian-tiao-kuan-yu-gong-gao-…》", 15 pages). Only the label: the indexed text keeps its title."""
+    path = str(doc.extra.get("path") or "")
+    if doc.title != Path(doc.doc_id).stem or not path:
+        return doc.title
+    return re.sub(r"_intl(?:_cn)?$", "", Path(path).stem) or doc.title
+
+
 def section_of(chunk: Chunk, doc: Document) -> str:
     """The heading path inside a guide page, without the page title."""
     parts = [p.strip("*# ").strip() for p in chunk.title_path.split(" › ")]
@@ -107,7 +120,7 @@ def source_label(doc: Document, chunk: Chunk, lang: str) -> str:
         return article_label(doc, chunk.article_no, lang)
     provider = provider_name(doc, lang)
     section = section_of(chunk, doc)
-    where = f"《{doc.title}》" + (f" › {section}" if section else "")
+    where = f"《{page_title(doc)}》" + (f" › {section}" if section else "")
     if doc.kind == Kind.BLOG:
         return f"{provider} blog post {where}" if lang == "en" else f"{provider}博客{where}"
     return f"{provider} ICP guide {where}" if lang == "en" else f"{provider}备案文档{where}"

@@ -88,15 +88,21 @@ def sentences(text: str, *, min_chars: int = MIN_SENTENCE, verbatim: bool = True
 ADDRESS = re.compile(r"\\?\[[^\]]*\\?\]\([^)]*\)|https?://[^\s)）\]]+")
 
 
+# An HTML tag left in a guide page ("<p>根据…</p>", "您好！</br>为了…"): it is no part of a sentence.
+HTML_TAG = re.compile(r"</?[a-zA-Z][^<>]*>")
+
+
 def split_sentences(line: str) -> list[str]:
-    """``line`` cut at ``SENTENCE_END``, except inside a link or an address."""
+    """``line`` cut at ``SENTENCE_END`` and at HTML tags, except inside a link or an address."""
     inside = [m.span() for m in ADDRESS.finditer(line)]
+    cuts = sorted([*((m.start(), m.end()) for m in SENTENCE_END.finditer(line)),
+                   *((m.start(), m.end()) for m in HTML_TAG.finditer(line))])
     pieces, start = [], 0
-    for end in SENTENCE_END.finditer(line):
-        if any(a < end.start() < b for a, b in inside):
+    for cut_start, cut_end in cuts:
+        if cut_start < start or any(a < cut_start < b for a, b in inside):
             continue
-        pieces.append(line[start:end.start()])
-        start = end.end()
+        pieces.append(line[start:cut_start])
+        start = cut_end
     return [*pieces, line[start:]]
 
 
@@ -105,7 +111,11 @@ def statements(text: str) -> list[str]:
     guide's list of "typical user queries" repeats the question that was asked, and "请参见 [网站命名要求](…)。"
     sends the reader elsewhere: neither answers)."""
     return [s for s in sentences(text) if not s.rstrip("*_ \"”").endswith(("?", "？")) and not QUESTION_LABEL.match(s)
-            and not is_pointer(s)]
+            and not is_pointer(s) and not DATE_LINE.match(s)]
+
+
+# A notice's date line ("二零一六年八月三十日", "2016年9月22日") states nothing.
+DATE_LINE = re.compile(r"^[\d〇零一二三四五六七八九十]{2,4}年[\d〇零一二三四五六七八九十]{1,2}月[\d〇零一二三四五六七八九十]{1,3}日$")
 
 
 # A line labelled as the question of a Q/A pair ("**Q**: 我们有一个新的app…怎么选呢"), question mark or not, or as the

@@ -207,6 +207,19 @@ def test_an_address_inside_a_sentence_ends_no_sentence() -> None:
         "详见 https://example.com/a?b=1 的说明。", "备案需要二十个工作日。"]
 
 
+def test_html_tags_and_date_lines_are_no_part_of_what_is_quoted() -> None:
+    from assistant.text import sentences, statements
+
+    # Tencent's notice on PSB filing in Shanghai: "二零一六年八月三十日</p>" was quoted as related reading
+    text = ("<p>开办者位于本市的网站在工信部备案成功后，需在网站开通之日起 30 日内提交公安备案申请。</p>\n"
+            "<p align=right>上海市公安局网络安全保卫总队\n二零一六年八月三十日</p>\n<p>您好！</br>为了保证您的备案信息能根据最新的管局规则进行审核，"
+            "腾讯云将增加有效期限制。</br>")
+    assert "开办者位于本市的网站在工信部备案成功后，需在网站开通之日起 30 日内提交公安备案申请。" in sentences(text)
+    assert not any("<" in s or ">" in s for s in sentences(text))
+    assert "二零一六年八月三十日" not in statements(text) and "2016年9月22日" not in statements("2016年9月22日")
+    assert all(s in text for s in sentences(text))  # verbatim
+
+
 def test_a_bold_label_stays_whole_when_a_sentence_starts_with_it() -> None:
     from assistant.text import sentences
 

@@ -346,3 +346,19 @@ def test_a_guide_is_attributed_to_the_provider_its_header_names_first(line: str,
     doc = Document(doc_id="guides/x.md", root="r", title="Page", title_en="", kind=Kind.PROVIDER_GUIDE,
                    language="en", body="", issuer=line)
     assert (provider_name(doc, "en"), provider_name(doc, "zh")) == (en, zh)
+
+
+def test_a_guide_page_without_a_heading_is_cited_by_the_name_of_its_source_file() -> None:
+    from assistant.citations import page_title, source_label
+
+    # 15 Tencent pages were cited as "《tencentcloud-intl-beian-tiao-kuan-yu-gong-gao-…》"
+    doc_id = "guides/tencentcloud/tencentcloud-intl-beian-tiao-kuan-yu-gong-gao-gong-an.zh.md"
+    doc = Document(doc_id=doc_id, root="r", title="tencentcloud-intl-beian-tiao-kuan-yu-gong-gao-gong-an.zh", title_en="",
+                   kind=Kind.PROVIDER_GUIDE, language="zh", body="", issuer="Tencent Cloud",
+                   extra={"path": "product/域名与网站/网站备案/条款与公告/备案相关通知/关于上海市网站办理公安备案的公告_intl_cn.md"})
+    chunk = Chunk(chunk_id="c", doc_id=doc_id, position=0, text="…", title_path=doc.title)
+    assert page_title(doc) == "关于上海市网站办理公安备案的公告"
+    assert source_label(doc, chunk, "zh") == "腾讯云备案文档《关于上海市网站办理公安备案的公告》"
+    titled = replace(doc, title="备案限制")  # a page with a heading keeps it
+    assert page_title(titled) == "备案限制"
+    assert page_title(replace(doc, extra={})) == doc.title  # no source path: its file name, as before
