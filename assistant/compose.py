@@ -28,7 +28,7 @@ from .lead import Candidate, Judge, JudgeConfig, has_figure, load_judges, questi
 from .lexical import tokenize
 from .models import PRIMARY_KINDS, Answer, Chunk, Citation, Hit, NoteStatement
 from .retrieval import HybridRetriever, Retrieval
-from .text import citation_numbers, statements
+from .text import citation_numbers, sentences, statements
 
 ABSTAIN_TEXT = {
     "en": ("I can't answer that from my sources: the corpus does not cover this question. I cover China's internet "
@@ -130,6 +130,20 @@ def with_what_it_announces(sentence: str, text: str, limit: int) -> str:
     if not LEAD_IN.search(sentence) or sentence not in text:
         return sentence
     return answer_excerpt(text[text.index(sentence):], limit)
+
+
+# An enumerated item of an article ("(一)销售未取得进网许可的电信终端设备的；") says nothing without the sentence that
+# introduces the list: what is forbidden, punished or required.
+ITEM = re.compile(r"^\s*[(（][一二三四五六七八九十]+[)）]")
+
+
+def with_its_stem(sentence: str, text: str) -> str:
+    """An enumerated item of ``text`` quoted after the sentence that introduces its list ("…有下列行为之一的，…：
+    … (一)…"); any other sentence as it is."""
+    if not ITEM.match(sentence) or sentence not in text:
+        return sentence
+    stems = [s for s in sentences(text[: text.index(sentence)]) if s.rstrip().endswith(("：", ":"))]
+    return f"{stems[-1]} … {sentence}" if stems else sentence
 
 
 def answer_excerpt(text: str, limit: int) -> str:
@@ -331,6 +345,8 @@ class Composer:
             excerpt = best_sentence(hit.chunk.text, query_tokens, figure)
         if not (unit.kind == "faq" and unit.by_question):  # (a FAQ's answer is quoted from its start: whole already)
             excerpt = with_what_it_announces(excerpt, hit.chunk.text, self.config.excerpt_chars)
+        if unit.kind == "article":
+            excerpt = with_its_stem(excerpt, hit.chunk.text)
         return excerpt
 
     def _basis_quotes(self, statement: NoteStatement, hit: Hit, book: CitationBook, lang: str,

@@ -354,6 +354,19 @@ def test_a_faq_or_section_matched_at_one_sentence_of_a_short_answer_is_quoted_wh
     assert composer._excerpt(faq(long), set()) == "个人备案时，域名所有者需为个人姓名。"
 
 
+def test_an_enumerated_item_of_an_article_is_quoted_after_the_sentence_that_introduces_its_list() -> None:
+    from assistant.compose import with_its_stem
+
+    # "(一)销售未取得进网许可的电信终端设备的；" alone was related reading for "penalty for running an ecommerce site without
+    # an ICP license": neither the conduct forbidden nor the fine
+    article = ("第七十五条 违反本条例规定，有下列行为之一的，由省、自治区、直辖市电信管理机构依据职权责令改正，处1万元以上10万元以下罚款：\n"
+               "(一)销售未取得进网许可的电信终端设备的；\n(二)非法阻止或者妨碍电信业务经营者向电信用户提供公共电信服务的；")
+    quoted = with_its_stem("(一)销售未取得进网许可的电信终端设备的；", article)
+    assert quoted.startswith("第七十五条 违反本条例规定") and quoted.endswith("(一)销售未取得进网许可的电信终端设备的；")
+    assert all(part in article for part in quoted.split(" … "))  # verbatim pieces
+    assert with_its_stem("第七十五条 违反本条例规定", article) == "第七十五条 违反本条例规定"  # not an item: as it is
+
+
 def test_a_faq_excerpt_starts_at_its_answer_part_and_is_verbatim() -> None:
     text = "### 备案被驳回怎么办？\n\n#### 问题描述\n\n提交后显示驳回。\n\n#### 处理办法\n\n请根据驳回原因修改后重新提交。再次审核约需1个工作日。"
     excerpt = answer_excerpt(text, 240)
