@@ -120,6 +120,20 @@ def test_an_english_question_reaches_the_article_through_the_question_it_answers
 
 
 @pytest.mark.slow
+def test_the_article_bm25_finds_first_is_among_the_first_five(full_assistant: Assistant) -> None:
+    from assistant.retrieval import HybridRetriever, RetrievalConfig
+
+    # the glossary's Chinese names bring Order 292 Art. 14 first in the BM25 ranking; the dense ranking has it past 500th
+    question = "how long must a forum keep post logs under china's ICP rules"
+    article = (O292.format(2024), 14)
+    retriever = full_assistant.retriever
+    assert article in [(h.chunk.doc_id, h.chunk.article_no) for h in retriever.retrieve(question).hits[:5]]
+    without = HybridRetriever(full_assistant.index, retriever.embedder, retriever.glossary,
+                              RetrievalConfig(lexical_primary=False))
+    assert article not in [(h.chunk.doc_id, h.chunk.article_no) for h in without.retrieve(question, k=24).hits]
+
+
+@pytest.mark.slow
 def test_a_filing_question_is_not_answered_with_the_licences_rule(full_assistant: Assistant) -> None:
     # Order 292 Art 7 (the licence: 60 days) once led for the filing's review time (MII Order 33: 20 working days)
     answer = full_assistant.ask("How long does the communications administration have to process an ICP filing?")
