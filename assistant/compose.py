@@ -320,8 +320,8 @@ class Composer:
         # A FAQ or a section matched at a sentence of an answer short enough to quote whole is quoted whole: "可以，但需要保证
         # 域名所有者与备案主体一致。" comes before the sentence matched ("个人备案时，域名所有者需为个人姓名。"), "2020年8月17日起，
         # 注销主体不再要求输入备案密码" after "只有在华为云有成功备案过的互联网信息，才可…申请“注销主体”". (Leads of the eval
-        # and held-back sets changed, read again: FAQs 31, 7 better, 24 the same; sections 39, 11 better, 28 the same; none
-        # worse, none with its answer buried among the rest.)
+        # and held-back sets changed, read again: FAQs 31, 7 better, 24 the same; sections 39, 11 better, 28 the same, in
+        # none the answer buried among the rest; none worse.)
         whole = bool(answer) and answer == answer_excerpt(hit.chunk.text, len(hit.chunk.text))
         if (unit.kind == "faq" and unit.by_question) or (whole and bool(sentence) and sentence in answer and not figure):
             excerpt = answer
