@@ -58,9 +58,6 @@ PERMISSION = re.compile(r"\b(?:can|could|may|allowed|able to|permitted)\b|可以
                         re.IGNORECASE)
 OBLIGATION = re.compile(r"\b(?:must|need|needs|needed|required?|have to|has to|should|mandatory|obliged)\b|需要|必须|须|"
                         r"义务|要不要|需不需要|是否要", re.IGNORECASE)
-# A question that asks where something is done or put, or who does it: a sum or a period does not answer it.
-WHERE_WHO = re.compile(r"\bwhere\b|\bwho\b|\bwhich (?:authority|authorities|department|agency|bureau|platform|office|body)\b|"
-                       r"找谁|向谁|由谁|谁来|哪里|哪儿|在哪|去哪|哪个(?:部门|机关|平台|网站|地方|省)|哪些(?:部门|机关)", re.IGNORECASE)
 # A sentence that announces what follows ("可参考以下方式处理。", "The steps are as follows:") answers nothing alone.
 # ("以下" alone is also "up to": "处5倍以下罚款。" announces nothing.)
 LEAD_IN = re.compile(r"(?:如下|(?:以下|下列|下面)(?:方式|方法|步骤|几点|几种|内容|要求|材料|条件|情形|情况|事项)|as follows|"
@@ -270,7 +267,7 @@ class Composer:
             return f"{best_sentence(statement.text[lang], query_tokens, wanted)} {markers(basis)}", [text, *quotes]
         if not statement.verdict:
             return text, quotes
-        if not shape.figure and (shape.yes_no or WHERE_WHO.search(question)) and states_figure(statement.verdict[lang]) \
+        if not shape.figure and (shape.yes_no or shape.where_who) and states_figure(statement.verdict[lang]) \
                 and not POLARITY.match(statement.verdict[lang]):
             # a figure answers "how much / how long", not "can I put the number on the About page?" nor "跨省经营的ICP证
             # 找谁申请？" (once answered "100万元——…"): the rule leads

@@ -83,6 +83,9 @@ LICENCE_WORDS = re.compile(r"许可证|经营许可|ICP证|\blicen[cs](?:e|es|ed
 # the eval and held-back sets, 8 of them wrong.
 FORM_FIELD = re.compile(r"栏.{0,12}(?:填|注明)|(?:填写|填报|注明).{0,20}栏|”\s*应(?:当)?填写")
 ASKS_FORM = re.compile(r"填|栏|登记表|表格|表单|\bforms?\b|\bfields?\b|\bfill", re.IGNORECASE)
+# A question that asks where something is done or put, or who does it: a sum or a period does not answer it.
+WHERE_WHO = re.compile(r"\bwhere\b|\bwho\b|\bwhich (?:authority|authorities|department|agency|bureau|platform|office|body)\b|"
+                       r"找谁|向谁|由谁|谁来|哪里|哪儿|在哪|去哪|哪个(?:部门|机关|平台|网站|地方|省)|哪些(?:部门|机关)", re.IGNORECASE)
 # The licences a text can be about. A question about one (the culture licence, 文网文) is not answered by a unit that
 # speaks only of another: "How long is an ICBP (网络文化经营许可证) valid?" got the ICP licence's "5年" (the culture
 # licence's is three years). Unlike the regime rule this holds for notes too: a note on the ICP licence says nothing
@@ -115,6 +118,7 @@ class Shape:
     regime: str | None = None  # "filing" or "licence" when it names only one of them (``regime_of``)
     licences: frozenset[str] = frozenset()  # the licences it names (``licences_of``)
     form: bool = False  # asks about filling in a form (``ASKS_FORM``)
+    where_who: bool = False  # asks where something is done or put, or who does it (``WHERE_WHO``)
 
     @property
     def wants_figure(self) -> str | None:
@@ -132,7 +136,8 @@ def question_shape(question: str, context: str = "") -> Shape:
     figure = min(asked)[1] if asked else None
     shape = Shape(yes_no=bool(YES_NO.search(question.strip())), figure=figure,
                   procedure=bool(PROCEDURE.search(question)), providers=named_providers(question),
-                  regime=regime_of(question), licences=licences_of(question), form=bool(ASKS_FORM.search(question)))
+                  regime=regime_of(question), licences=licences_of(question), form=bool(ASKS_FORM.search(question)),
+                  where_who=bool(WHERE_WHO.search(question)))
     if not context:
         return shape
     around = question_shape(context)

@@ -353,9 +353,9 @@ class HybridRetriever:
             fused[np.isin(self.provider, list(providers))] *= self.config.provider_boost
         self._boost_basis(fused, allowed, question)
         self._last_fused = fused
-        lexical_head = next((int(u) for u in np.argsort(-lexical, kind="stable")[:CANDIDATES]
-                             if allowed_units[u] and lexical[u] > 0), None)
-        also = [lexical_head] if self.config.lexical_primary and lexical_head is not None \
+        allowed_lexical = np.where(allowed_units, lexical, 0.0)
+        lexical_head = int(np.argmax(allowed_lexical))  # BM25's first unit (see ``lexical_primary``)
+        also = [lexical_head] if self.config.lexical_primary and allowed_lexical[lexical_head] > 0 \
             and self.is_primary[lexical_head] else []
         order = self._one_per_document(self._diverse([int(u) for u in np.argsort(-fused, kind="stable") if fused[u] > 0],
                                                      also))[:k]
