@@ -22,7 +22,7 @@ from .embeddings import Embedder, make_embedder
 from .errors import StoreUnavailableError
 from .index import IndexStore, LoadedIndex
 from .models import Answer
-from .regime import RegimeModel, RegimeResult, find_regime, is_scenario, load_regime_model
+from .regime import RegimeModel, RegimeResult, asks_what_is_needed, find_regime, is_scenario, load_regime_model
 from .registry import Glossary, load_glossary
 from .retrieval import HybridRetriever, RetrievalConfig
 from .settings import PROJECT_ROOT, Settings
@@ -141,8 +141,13 @@ class Assistant:
             self._engine = self._build(self._store.load())
             return True
 
-    def _regime(self, question: str, lang: str, facts: Mapping[str, str] | None) -> RegimeResult | None:
+    def _regime(self, question: str, lang: str, facts: Mapping[str, str] | None, declined: bool) -> RegimeResult | None:
+        """The obligations table for a scenario. A question the corpus does not cover (``declined``) gets one only
+        when it asks what is needed: a situation told with a question on something else ("How do I open a corporate
+        bank account for our new WFOE in Shanghai?") is not answered by a table of licences."""
         if self.regime_model is None or not (facts or is_scenario(question)):
+            return None
+        if declined and not facts and not asks_what_is_needed(question):
             return None
         return find_regime(question, facts, self.regime_model, lang)
 
@@ -194,7 +199,7 @@ class Assistant:
             answer = composer.compose(cleaned, lang, retrieval, by_ask)
         if mode == "llm" and self.llm is not None and not answer.abstained:
             answer = self.llm.rewrite(answer)
-        regime = self._regime(cleaned, lang, facts)
+        regime = self._regime(cleaned, lang, facts, declined=answer.abstained and not answer.citations)
         if regime is not None:
             answer = beside_table(answer, lang)
         answer = replace(answer, notices=tuple(notices) + answer.notices, regime=regime)

@@ -196,6 +196,10 @@ RULE_QUESTIONS = [
     "公安备案要在多长时间内完成？",
     # a procedure on a described set-up ("what do I do") is not a regime question
     "We filed through Huawei Cloud back in 2017. Now I want to add a second site but the console doesn't know our old filing. what do I do?",
+    # nor is a change to a filing the asker already has: moving hosts, a new IP, cancelling
+    "I moved my site from Aliyun to Huawei Cloud, do I need to file again?",
+    "Shanghai company, we hold a commercial ICP licence and host on JD Cloud. We're moving to a new server IP. What do we have to do?",
+    "我们公司网站从阿里云迁到腾讯云，服务器在上海，需要办什么？",
 ]
 
 

@@ -16,7 +16,7 @@ from assistant.settings import PROJECT_ROOT
 from .citations import check_citations
 from .engine import evaluate, statuses
 from .facts import extract_facts
-from .finder import find_regime, is_scenario
+from .finder import asks_what_is_needed, find_regime, is_scenario
 from .model import RegimeModel, Status, load_regime_model
 from .records import Change, Cite, FactSource, FactValue, FollowUp, Option, Outcome, RegimeResult, StatusChange
 from .render import regime_json, regime_markdown, regime_text
@@ -24,8 +24,27 @@ from .render import regime_json, regime_markdown, regime_text
 DEFAULT_MODEL_PATH = PROJECT_ROOT / "corpus" / "regime.yml"
 
 __all__ = [
-    "DEFAULT_MODEL_PATH", "Change", "Cite", "FactSource", "FactValue", "FollowUp", "Option", "Outcome",
-    "RegimeModel", "RegimeResult", "Status", "StatusChange", "check_citations", "evaluate",
-    "extract_facts", "find_regime", "is_scenario", "load_regime_model", "regime_json", "regime_markdown",
-    "regime_text", "statuses",
+    "DEFAULT_MODEL_PATH",
+    "Change",
+    "Cite",
+    "FactSource",
+    "FactValue",
+    "FollowUp",
+    "Option",
+    "Outcome",
+    "RegimeModel",
+    "RegimeResult",
+    "Status",
+    "StatusChange",
+    "asks_what_is_needed",
+    "check_citations",
+    "evaluate",
+    "extract_facts",
+    "find_regime",
+    "is_scenario",
+    "load_regime_model",
+    "regime_json",
+    "regime_markdown",
+    "regime_text",
+    "statuses",
 ]
