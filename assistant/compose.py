@@ -17,6 +17,7 @@ occur in the corpus, or nothing even related gives an abstention citing nothing.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -134,13 +135,30 @@ def with_what_it_announces(sentence: str, text: str, limit: int) -> str:
 ITEM = re.compile(r"^\s*[(（][一二三四五六七八九十]+[)）]")
 
 
-def with_its_stem(sentence: str, text: str) -> str:
+def with_its_stem(sentence: str, text: str, figure: str | None = None, limit: int = 0) -> str:
     """An enumerated item of ``text`` quoted after the sentence that introduces its list ("…有下列行为之一的，…：
-    … (一)…"); any other sentence as it is."""
-    if not ITEM.match(sentence) or sentence not in text:
+    … (一)…"); any other sentence as it is. A clause inside an item is quoted from the item's start, which says what
+    it is about: "经营增值电信业务的，其注册资本最低限额为100万元人民币。" alone read as the minimum for all value-added
+    services, where item (二) of FIE Provisions Art. 5 sets it for services within one province. Asked for a ``figure``
+    that every item of the list states, all the items are quoted when they fit in ``limit`` characters: the figure
+    depends on which item applies (Art. 5 (一): 1000万元 nationwide or across provinces, (二): 100万元 in one)."""
+    if sentence not in text:
+        return sentence
+    start = text.rfind("\n", 0, text.index(sentence)) + 1
+    if start < text.index(sentence) and ITEM.match(text[start:]):
+        sentence = text[start: text.index(sentence) + len(sentence)]
+    if not ITEM.match(sentence):
         return sentence
     stems = [s for s in sentences(text[: text.index(sentence)]) if s.rstrip().endswith(("：", ":"))]
-    return f"{stems[-1]} … {sentence}" if stems else sentence
+    if not stems:
+        return sentence
+    if figure:
+        items = [line.strip() for line in text[text.index(stems[-1]) + len(stems[-1]):].split("\n") if line.strip()]
+        listed = list(itertools.takewhile(lambda line: ITEM.match(line) is not None, items))
+        if len(listed) > 1 and all(has_figure(item, figure) for item in listed) \
+                and len(stems[-1]) + sum(map(len, listed)) <= limit:
+            return " … ".join([stems[-1], *listed])
+    return f"{stems[-1]} … {sentence}"
 
 
 def answer_excerpt(text: str, limit: int) -> str:
@@ -336,7 +354,11 @@ class Composer:
             # the sentence that answers, not the unit's first one: closest in meaning and naming what the question
             # asks about (FIE Provisions Art. 6 opens with basic telecom's 49 %, closer to "外资想做增值电信业务…外方股比
             # 最高能到多少？" by cosine, 0.61 against 0.59, than its value-added sentence, 50 %)
-            closest = self.retriever.best_sentence(hit.chunk, retrieval.scores, retrieval.query) \
+            # (asked for a figure: among the sentences that state one; "how long does it take to get an ICP filing vs
+            # an ICP license" got Order 292 Art. 7's "申请人取得经营许可证后…" for its 60 days, which names the licence twice)
+            closest = self.retriever.best_sentence(
+                hit.chunk, retrieval.scores, retrieval.query,
+                (lambda t: has_figure(t, figure)) if figure else None) \
                 if retrieval is not None and unit.kind == "article" else None
             excerpt = closest.text if closest is not None and closest.text in hit.chunk.text else sentence
         else:
@@ -344,7 +366,7 @@ class Composer:
         if not (unit.kind == "faq" and unit.by_question):  # (a FAQ's answer is quoted from its start: whole already)
             excerpt = with_what_it_announces(excerpt, hit.chunk.text, self.config.excerpt_chars)
         if unit.kind == "article":
-            excerpt = with_its_stem(excerpt, hit.chunk.text)
+            excerpt = with_its_stem(excerpt, hit.chunk.text, figure, self.config.excerpt_chars)
         return excerpt
 
     def _basis_quotes(self, statement: NoteStatement, hit: Hit, book: CitationBook, lang: str,

@@ -39,7 +39,7 @@ YES_NO = re.compile(r"(?:^|[.,;:!?。，；！？—–]\s*|\s-\s*)(?:do|does|di
                     r"should|shall|will|would|need|have|has)\b(?:[^.?!。？！]|\.(?=\S))*(?:[?？]|$)|吗\s*[？?]?\s*$|吗[？?]|"
                     r"是否|能否|可否|有没有|([\u4e00-\u9fff])不\1|可不可以|需不需要|必须.*[？?]$", flags=re.IGNORECASE)
 FIGURES = {
-    "duration": (re.compile(r"how long|how many (?:days|hours|weeks|months|years)|how soon|how quickly|deadline|"
+    "duration": (re.compile(r"how long|how many (?:working |business |calendar )?(?:days|hours|weeks|months|years)|how soon|how quickly|deadline|"
                             r"多久|多长时间|几天|多少天|几个工作日|多少个工作日|时限|期限|有效期|多少年|几年", re.IGNORECASE),
                  re.compile(r"\d+\s*(?:-|–|到|至)?\s*\d*\s*(?:个)?(?:working |business |calendar )?"
                             r"(?:days?|hours?|minutes?|weeks?|months?|years?|日|天|小时|分钟|周|个月|月|年|工作日)|"
@@ -51,7 +51,7 @@ FIGURES = {
     "share": (re.compile(r"what (?:share|percentage|percent)|how much (?:of|equity|foreign)|cap on|持股比例|股比|百分之",
                          re.IGNORECASE),
               re.compile(r"\d+\s*%|百分之[一二三四五六七八九十百]+")),
-    "count": (re.compile(r"how many (?!days|hours|weeks|months|years)|几个|几次|多少个|多少次|最多", re.IGNORECASE),
+    "count": (re.compile(r"how many (?!(?:working |business |calendar )?(?:days|hours|weeks|months|years))|几个|几次|多少个|多少次|最多", re.IGNORECASE),
               # "一个" alone is mostly the article "a" ("一个主体下可以备案多个网站" states no count): it counts only after
               # a limit word ("只能备案一个主体")
               re.compile(r"\d+|(?:[二三四五六七八九十两][一二三四五六七八九十]*|一[十百千][一二三四五六七八九十]*)(?:个|次|家|项)|"
@@ -131,9 +131,10 @@ def question_shape(question: str, context: str = "") -> Shape:
     """The shape of ``question``; ``context``: the ask of the same message it leans on ("文网文拿到以后能用几年？快到期的话
     要提前多久去办续期？": the second ask is about the culture licence too), whose providers, regime and licences it
     keeps when it names none of its own."""
-    # the figure asked for first: "验证码可以输错几次？…验证码有效期多久" asks for a count before a duration
-    asked = [(m.start(), name) for name, (asks, _) in FIGURES.items() if (m := asks.search(question))]
-    figure = min(asked)[1] if asked else None
+    # the figure asked for first: "验证码可以输错几次？…验证码有效期多久" asks for a count before a duration; of two
+    # starting at one place the longer: "几个工作日" asks for a duration, not for the count "几个"
+    asked = [(m.start(), -len(m.group()), name) for name, (asks, _) in FIGURES.items() if (m := asks.search(question))]
+    figure = min(asked)[2] if asked else None
     shape = Shape(yes_no=bool(YES_NO.search(question.strip())), figure=figure,
                   procedure=bool(PROCEDURE.search(question)), providers=named_providers(question),
                   regime=regime_of(question), licences=licences_of(question), form=bool(ASKS_FORM.search(question)),
@@ -231,9 +232,21 @@ SCOPE_OVERRIDE = 0.6
 # 31. Of the two kept, one gets "no direct answer", the other a wrong lead (a WFOE note for "registered in Shanghai, team
 # in Hangzhou"); the out-of-scope one ("小程序后端日活大概五千，云服务器配几核几G比较合适？", which names the mini program)
 # gets "no direct answer".
+# Foreign ownership caps, the sector approvals and the filing's own procedures (SMS check, authorization code, curtain
+# photo, cancelling, moving) are as much its subject: "Does the 2024 MIIT pilot that lifts foreign equity caps cover
+# us?" was declined (2026-12-07, night). Terms that also name an everyday thing are left out: the filing's server,
+# materials and review time also speak of cloud servers, bank-account documents and trademark reviews (they would have
+# let 4 out-of-scope questions through).
 SUBJECT_TERMS = frozenset({"beian", "icp-licence", "filing-number", "edi", "psb-filing", "app-filing", "mini-program",
                            "filing-cancellation", "filing-change", "access-filing", "b25", "vats",
-                           "cross-regional-licence"})
+                           "cross-regional-licence", "foreign-equity-cap", "vats-pilot", "pre-approval", "culture-licence",
+                           "news-licence", "audio-visual-licence", "drug-info-certificate", "filing-authorization-code",
+                           "sms-verification", "authenticity-verification", "backdrop-photo", "filing-password",
+                           "cancel-entity", "cancel-service", "cancel-access", "empty-shell", "filing-migration",
+                           "claim-filing", "first-filing", "add-website", "change-entity", "change-website",
+                           "filing-rejection", "cab-review", "initial-review", "filing-progress", "filing-entity",
+                           "filing-approved", "filing-validity", "filing-type", "filing-province", "filing-order",
+                           "personal-to-company", "site-blocked"})
 SCOPE_CERTAIN = 1.0
 SAME_CLAIM_MARGIN = 0.1  # ``text_in_force_first``: how much further from the question the article's sentence may be
 

@@ -510,12 +510,16 @@ class HybridRetriever:
         j = max(own, key=lambda k: scores[k])
         return self.index.chunks[j], float(scores[j])
 
-    def best_sentence(self, chunk: Chunk, scores: np.ndarray | None, question: str = "") -> Chunk | None:
+    def best_sentence(self, chunk: Chunk, scores: np.ndarray | None, question: str = "",
+                      states: Callable[[str], bool] | None = None) -> Chunk | None:
         """The sentence facet of ``chunk`` that answers the question best: closest in meaning and, among those within
         ``SENTENCE_TIE`` of the closest, naming most of what it asks about (FIE Provisions Art. 6 opens with basic
-        telecom's 49 %; a question on value-added telecom wants its 50 % sentence, 0.016 behind by cosine). None
+        telecom's 49 %; a question on value-added telecom wants its 50 % sentence, 0.016 behind by cosine). Only
+        sentences ``states`` accepts, when it accepts any (a question for a figure: a sentence stating one). None
         without sentence facets or dense scores."""
         own = self._sentences_of(chunk)
+        if states is not None:
+            own = [j for j in own if states(self.index.chunks[j].text)] or own
         if scores is None or not own:
             return None
         concepts = self.coverage.concepts(question) if question else []

@@ -367,6 +367,28 @@ def test_an_enumerated_item_of_an_article_is_quoted_after_the_sentence_that_intr
     assert with_its_stem("第七十五条 违反本条例规定", article) == "第七十五条 违反本条例规定"  # not an item: as it is
 
 
+def test_a_clause_inside_an_item_is_quoted_from_the_item_start() -> None:
+    from assistant.compose import with_its_stem
+
+    # the second clause of item (二) alone read as the minimum for every value-added service
+    article = ("第五条 外商投资电信企业的注册资本应当符合下列规定：\n\n"
+               "（一）经营全国的或者跨省、自治区、直辖市范围的基础电信业务的，其注册资本最低限额为10亿元人民币；"
+               "经营增值电信业务的，其注册资本最低限额为1000万元人民币；\n\n"
+               "（二）经营省、自治区、直辖市范围内的基础电信业务的，其注册资本最低限额为1亿元人民币；"
+               "经营增值电信业务的，其注册资本最低限额为100万元人民币。")
+    quoted = with_its_stem("经营增值电信业务的，其注册资本最低限额为100万元人民币。", article)
+    stem, item = quoted.split(" … ")
+    assert stem == "第五条 外商投资电信企业的注册资本应当符合下列规定："
+    assert item.startswith("（二）经营省、自治区、直辖市范围内") and item.endswith("100万元人民币。") and item in article
+    first = with_its_stem("经营增值电信业务的，其注册资本最低限额为1000万元人民币；", article)
+    assert first.split(" … ")[1].startswith("（一）经营全国的") and first.endswith("1000万元人民币；")
+    # asked for the sum, which depends on the item: every item, when they fit
+    both = with_its_stem("经营增值电信业务的，其注册资本最低限额为100万元人民币。", article, "money", 240)
+    assert both.split(" … ")[1].startswith("（一）") and both.split(" … ")[2].startswith("（二）")
+    assert with_its_stem("经营增值电信业务的，其注册资本最低限额为100万元人民币。", article, "money", 100) == quoted
+    assert with_its_stem("经营增值电信业务的，其注册资本最低限额为100万元人民币。", article, "duration", 240) == quoted
+
+
 def test_a_faq_excerpt_starts_at_its_answer_part_and_is_verbatim() -> None:
     text = "### 备案被驳回怎么办？\n\n#### 问题描述\n\n提交后显示驳回。\n\n#### 处理办法\n\n请根据驳回原因修改后重新提交。再次审核约需1个工作日。"
     excerpt = answer_excerpt(text, 240)
@@ -598,6 +620,10 @@ def test_the_licences_a_text_names(text: str, licences: set[str]) -> None:
     ("验证码有效期多久？可以输错几次？", "duration"),
     ("备案要多久？", "duration"),
     ("个人网站需要备案吗？", None),
+    # days are a duration, however counted (both were read as a count, which no "20个工作日" lacks)
+    ("How many working days does the communications bureau legally have to approve a complete beian?", "duration"),
+    ("管局审核要几个工作日？", "duration"),
+    ("一个主体最多能备案几个网站？", "count"),
 ])
 def test_the_figure_a_question_asks_for_is_the_one_it_asks_first(question: str, figure: str | None) -> None:
     assert question_shape(question).figure == figure
