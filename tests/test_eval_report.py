@@ -186,6 +186,24 @@ def test_the_reading_sheet_holds_each_unread_lead_once_and_fills_into_judgments(
     assert read_judgments(jsonl) == ({("a", "u#1"): "no", ("b", "u#4"): "no"}, [])
 
 
+def test_a_scenario_answer_is_read_by_its_table_and_the_line_under_it() -> None:
+    from assistant.evaluation.runner import lead_to_read
+    from assistant.models import Answer
+    from assistant.regime import DEFAULT_MODEL_PATH, find_regime, load_regime_model
+    from assistant.render import answer_markdown
+
+    question = "我们网站的服务器放在美国，但想接一个覆盖中国大陆的CDN给国内用户加速，这样需要备案吗？"
+    regime = find_regime(question, None, load_regime_model(DEFAULT_MODEL_PATH), "zh")
+    answer = Answer(question=question, language="zh", verdict=None, points=("CDN加速范围包括中国大陆的域名必须先备案。",),
+                    citations=(), abstained=False, regime=regime)
+    markdown = answer_markdown(answer)
+    lead = lead_to_read(markdown)
+    assert lead.startswith(markdown.split("\n", 1)[0])  # the table's title, then what the table says
+    assert "ICP备案: 需要 (" in lead and "CDN" in lead.split("ICP备案: 需要", 1)[1]
+    assert lead.endswith("- CDN加速范围包括中国大陆的域名必须先备案。")  # the answer under the table, not its facts
+    assert lead_to_read("**Yes — a lead.** [1]\n\n- more") == "**Yes — a lead.** [1]"
+
+
 # ---------------------------------------------------------------- small helpers
 
 def test_split_sentences_keeps_abbreviations_and_splits_chinese() -> None:

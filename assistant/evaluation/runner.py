@@ -18,6 +18,7 @@ import argparse
 import json
 import logging
 import math
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -190,6 +191,32 @@ def write_results(results: Sequence[ItemResult], path: Path) -> None:
             f.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
 
 
+TABLE_ROW = re.compile(r"^\|\s*([^|]+?)\s*\|\s*\*\*([^|*]+)\*\*\s*\|\s*([^|]*?)\s*\|", re.MULTILINE)
+REGIME_SECTIONS = ("**Facts used", "**If an assumption", "**To be sure", "**所依据的事实", "**如果假定", "**为确认")
+
+
+def lead_to_read(answer: str) -> str:
+    """The line a reader judges: the answer's first line, or for a scenario answered by the regime finder's table
+    (whose first line is the table's title) each obligation with its status and reason, then the first line of the
+    answer under the table and its sections. Six readings had judged the title alone ("Heading with no answer")
+    where the table answered."""
+    lines = [line for line in answer.split("\n") if line.strip()]
+    first = lines[0] if lines else ""
+    if not any(line.startswith("|---") for line in lines[:4]):
+        return first
+    table = "; ".join(f"{name}: {status} ({why})" for name, status, why in TABLE_ROW.findall(answer))
+    rest = [line for line in lines[1:] if not line.startswith("|")]
+    in_section = False
+    for line in rest:
+        if line.startswith(REGIME_SECTIONS):
+            in_section = not line.startswith(("**To be sure", "**为确认"))
+            continue
+        if in_section and line.startswith("- ") and (" — " in line or "：" in line[:40] or ": " in line[:60]):
+            continue
+        return f"{first} {table} | {line}"
+    return f"{first} {table}"
+
+
 def reading_sheet(runs: Mapping[str, Sequence[ItemResult]], items: Sequence[EvalItem]) -> list[tuple[dict[str, str], EvalItem]]:
     """The leads of a run nobody has read yet (``leads_unread``), once each: a judgment line to fill in (``label`` and
     ``why`` empty; ``LeadJudgmentSpec``) beside its item. Out-of-scope questions are left out: any lead there is
@@ -201,7 +228,7 @@ def reading_sheet(runs: Mapping[str, Sequence[ItemResult]], items: Sequence[Eval
             item, read = by_id.get(r.id), r.metrics.get("lead_read")
             if item is None or r.should_abstain or not r.lead_unit or (read is not None and not math.isnan(read)):
                 continue
-            line = {"item": r.id, "unit": r.lead_unit, "label": "", "why": "", "lead": r.answer.split("\n", 1)[0]}
+            line = {"item": r.id, "unit": r.lead_unit, "label": "", "why": "", "lead": lead_to_read(r.answer)}
             sheet.setdefault((r.id, r.lead_unit), (line, item))
     return list(sheet.values())
 
