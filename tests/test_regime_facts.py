@@ -183,6 +183,9 @@ SCENARIOS = [
     "我们在美国，没有国内公司，想做一个面向中国用户的免费小程序，需要什么手续？",
     "电商平台让第三方商家入驻，服务器在杭州，要办哪些证？",
     "我们公司网站放在香港，不收费，也不卖货，请问需要备案吗？",
+    # a situation and a yes/no question on needing or getting a filing or licence
+    "Our paid subscription site runs only on servers in Singapore, with no China CDN. Do we need an ICP licence or filing?",
+    "I'm the founder of a US SaaS startup (Delaware C-corp, no entity in China). Can we get an ICP filing ourselves so we can host on Tencent Cloud servers in mainland China?",
 ]
 RULE_QUESTIONS = [
     "What is the difference between an ICP filing and an ICP licence?",
@@ -200,6 +203,11 @@ RULE_QUESTIONS = [
     "I moved my site from Aliyun to Huawei Cloud, do I need to file again?",
     "Shanghai company, we hold a commercial ICP licence and host on JD Cloud. We're moving to a new server IP. What do we have to do?",
     "我们公司网站从阿里云迁到腾讯云，服务器在上海，需要办什么？",
+    # nor a question on something else told with a situation: the table does not answer it
+    "We're a WFOE in Shanghai. A blog says we'd need a Chinese partner owning at least 51% to get an ICP licence. "
+    "Is that actually the rule? what's the max foreign stake for value-added telecom now?",
+    "We're a US company and want 100% ownership of a Beijing entity that would run online data processing plus a CDN. "
+    "Is more than 50% foreign ownership possible at all?",
 ]
 
 

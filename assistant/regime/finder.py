@@ -43,6 +43,20 @@ EXISTING = re.compile(
 SITUATION = re.compile(r"\b(?:we|we're|we've|our|us|i|i'm|i've|my)\b|我们|我司|本公司|我是|我的|我在|我想|我方", re.IGNORECASE)
 
 
+# A yes/no question on whether a filing or licence is needed or can be had ("Do we need an ICP licence or filing?",
+# "does an IP-only site even need one?", "Can we get an ICP filing ourselves?", "需要备案吗"): with a situation told,
+# the table answers it. A question on something else told with a situation ("Which province do I file in?", "Is more
+# than 50% foreign ownership possible?", "will the city name be a problem?") is not answered by the table.
+NEED_YES_NO = re.compile(
+    r"\b(?:do|does|would|will)\s+(?:i|we|it|they|this|that|(?:my|our)\s+[\w-]+|an?\s+[\w-]+\s+(?:site|website|app|shop))\s+"
+    r"(?:still\s+|even\s+|also\s+|really\s+)?(?:need|require)"
+    r"|\bneed\s+(?:an?\s+|the\s+)?(?:icp|beian|bei'an|filing|licen[cs]e|commercial|edi)"
+    r"|\b(?:is|are)\s+(?:an?\s+|the\s+)?(?:icp\s+)?(?:filing|beian|licen[cs]e)\w*\s+(?:\(\w+\)\s+)?(?:required|needed|necessary|enough)"
+    r"|\bcan\s+(?:i|we|a\s+[\w-]+|an\s+[\w-]+|our\s+[\w-]+|my\s+[\w-]+)\s+(?:just\s+|still\s+|even\s+)?(?:get|do|hold|apply|file|obtain)"
+    r"|需要(?:办理?|申请|做)?(?:备案|许可|经营许可|ICP)[^，。？?]{0,12}吗|要不要|用不用|(?:能|可以)(?:在[^，。？?]{0,10})?(?:备案|办理?备案|申请备案)吗",
+    re.IGNORECASE)
+
+
 def asks_what_is_needed(question: str) -> bool:
     """The question asks which filings, licences or steps apply ("what do we need", "需要办什么")."""
     return bool(NEED_EN.search(question) or NEED_ZH.search(question))
@@ -55,7 +69,8 @@ def is_scenario(question: str) -> bool:
     situation = bool(SITUATION.search(question))
     if EXISTING.search(question):
         return False
-    return (asks_what and facts >= 2) or (asks_what and situation and facts >= 1) or (situation and facts >= 3)
+    described = situation and facts >= 3 and (bool(NEED_YES_NO.search(question)) or not re.search(r"[?？]", question))
+    return (asks_what and facts >= 2) or (asks_what and situation and facts >= 1) or described
 
 
 def find_regime(question: str, overrides: Mapping[str, str] | None, model: RegimeModel,
