@@ -285,10 +285,11 @@ class Composer:
             return f"{best_sentence(statement.text[lang], query_tokens, wanted)} {markers(basis)}", [text, *quotes]
         if not statement.verdict:
             return text, quotes
-        if not shape.figure and (shape.yes_no or shape.where_who) and states_figure(statement.verdict[lang]) \
-                and not POLARITY.match(statement.verdict[lang]):
-            # a figure answers "how much / how long", not "can I put the number on the About page?" nor "跨省经营的ICP证
-            # 找谁申请？" (once answered "100万元——…"): the rule leads
+        if not shape.figure and (shape.yes_no or shape.where_who or shape.procedure) \
+                and states_figure(statement.verdict[lang]) and not POLARITY.match(statement.verdict[lang]):
+            # a figure answers "how much / how long", not "can I put the number on the About page?", "跨省经营的ICP证
+            # 找谁申请？" (once answered "100万元——…") nor "How do I change the person in charge on my filing?" ("30 days in
+            # advance — …"): the rule leads
             return text, quotes
         verdict = statement.verdict[lang] if self.asked_as(lead, question) else strip_polarity(statement.verdict[lang])
         return f"{verdict} {markers(basis)}", [text, *quotes]

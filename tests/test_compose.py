@@ -508,10 +508,12 @@ def test_a_sentence_stating_the_figure_asked_for_is_quoted_only_when_it_is_about
 @pytest.mark.parametrize(("question", "lang", "verdict_leads"), [
     ("跨省经营的ICP证找谁申请？只在一个省经营呢？", "zh", False),  # once answered "100万元——…"
     ("How and where can I apply for the ICP licence?", "en", False),
+    ("How do I apply for the ICP licence?", "en", False),  # a procedure: "30 days in advance — …" once answered one
+    ("ICP证怎么申请？", "zh", False),
     ("ICP证对注册资本有什么要求？", "zh", True),  # asks for the sum
     ("What's the minimum registered capital for an ICP licence?", "en", True),
 ])
-def test_a_sum_does_not_answer_where_or_who(small_assistant: Assistant, question: str, lang: str,
+def test_a_sum_does_not_answer_where_who_or_how(small_assistant: Assistant, question: str, lang: str,
                                              verdict_leads: bool) -> None:
     unit = _note_candidate(small_assistant, "notes/filing-vs-licence.yml", "RMB 1 million")
     assert unit.statement is not None and states_figure(unit.statement.verdict[lang])
