@@ -234,7 +234,9 @@ SCOPE_OVERRIDE = 0.6
 # gets "no direct answer".
 # Foreign ownership caps, the sector approvals and the filing's own procedures (SMS check, authorization code, curtain
 # photo, cancelling, moving) are as much its subject: "Does the 2024 MIIT pilot that lifts foreign equity caps cover
-# us?" was declined (2026-12-07, night). Terms that also name an everyday thing are left out: the filing's server,
+# us?" and "How long do I have to keep logs for my community site?" were declined (2026-12-07, night); so are log
+# retention and the Cybersecurity Law (no out-of-scope question names them). Terms that also name an everyday thing are
+# left out (a WFOE's taxes, a shop's food licence, a company's registered capital): the filing's server,
 # materials and review time also speak of cloud servers, bank-account documents and trademark reviews (they would have
 # let 4 out-of-scope questions through).
 SUBJECT_TERMS = frozenset({"beian", "icp-licence", "filing-number", "edi", "psb-filing", "app-filing", "mini-program",
@@ -246,7 +248,7 @@ SUBJECT_TERMS = frozenset({"beian", "icp-licence", "filing-number", "edi", "psb-
                            "claim-filing", "first-filing", "add-website", "change-entity", "change-website",
                            "filing-rejection", "cab-review", "initial-review", "filing-progress", "filing-entity",
                            "filing-approved", "filing-validity", "filing-type", "filing-province", "filing-order",
-                           "personal-to-company", "site-blocked"})
+                           "personal-to-company", "site-blocked", "logs", "cybersecurity-law"})
 SCOPE_CERTAIN = 1.0
 SAME_CLAIM_MARGIN = 0.1  # ``text_in_force_first``: how much further from the question the article's sentence may be
 
