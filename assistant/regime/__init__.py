@@ -5,6 +5,7 @@ Public API::
     model = load_regime_model(DEFAULT_MODEL_PATH)            # RegimeModelError if malformed
     result = find_regime(question, overrides, model)         # RegimeResult; RegimeInputError on a bad override
     is_scenario(question)                                    # situation + "what do I need" vs one-rule question
+    asks_what_is_needed(question)                            # "what do we need" / "需要办什么"
     regime_markdown(result) / regime_text(result) / regime_json(result)
 
 Stages (one module each): ``model`` (schema, loader) -> ``facts`` (question -> facts) -> ``engine``
@@ -24,27 +25,8 @@ from .render import regime_json, regime_markdown, regime_text
 DEFAULT_MODEL_PATH = PROJECT_ROOT / "corpus" / "regime.yml"
 
 __all__ = [
-    "DEFAULT_MODEL_PATH",
-    "Change",
-    "Cite",
-    "FactSource",
-    "FactValue",
-    "FollowUp",
-    "Option",
-    "Outcome",
-    "RegimeModel",
-    "RegimeResult",
-    "Status",
-    "StatusChange",
-    "asks_what_is_needed",
-    "check_citations",
-    "evaluate",
-    "extract_facts",
-    "find_regime",
-    "is_scenario",
-    "load_regime_model",
-    "regime_json",
-    "regime_markdown",
-    "regime_text",
-    "statuses",
+    "DEFAULT_MODEL_PATH", "Change", "Cite", "FactSource", "FactValue", "FollowUp", "Option", "Outcome",
+    "RegimeModel", "RegimeResult", "Status", "StatusChange", "asks_what_is_needed", "check_citations", "evaluate",
+    "extract_facts", "find_regime", "is_scenario", "load_regime_model", "regime_json", "regime_markdown",
+    "regime_text", "statuses",
 ]
