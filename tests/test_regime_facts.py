@@ -203,6 +203,11 @@ RULE_QUESTIONS = [
     "I moved my site from Aliyun to Huawei Cloud, do I need to file again?",
     "Shanghai company, we hold a commercial ICP licence and host on JD Cloud. We're moving to a new server IP. What do we have to do?",
     "我们公司网站从阿里云迁到腾讯云，服务器在上海，需要办什么？",
+    # nor a filing sent back, the materials to prepare, or "which one" of two numbers
+    "管局 rejected our filing, reason says 网站未备案通过前已开通. The site is just a placeholder on our Shanghai server. "
+    "what do we need to do?",
+    "我是持护照的外国人，住在上海，想在腾讯云以个人身份给自己的网站备案，需要准备什么特别的材料？",
+    "Our company is in Guangdong, the system shows 粤ICP备XXXX号 and 粤ICP备XXXX号-1 — which one goes at the bottom of the site?",
     # nor a question on something else told with a situation: the table does not answer it
     "We're a WFOE in Shanghai. A blog says we'd need a Chinese partner owning at least 51% to get an ICP licence. "
     "Is that actually the rule? what's the max foreign stake for value-added telecom now?",

@@ -20,25 +20,26 @@ from .records import Change, FactSource, FactValue, FollowUp, Option, Outcome, R
 
 NEED_EN = re.compile(
     r"\bwhat\s+(?:do|would|will|should|must|does)\s+(?:i|we|it|they|my\s+\w+|our\s+\w+)\s+(?:need|have\s+to|require|get|file|apply)"  # not "what do I do": a procedure, not a regime
-    r"|\bwhich\s+(?:licen[cs]es?|permits?|filings?|approvals?|registrations?|ones?)"
+    r"|\bwhich\s+(?:licen[cs]es?|permits?|filings?|approvals?|registrations?|ones?\s+(?:do|does|would|will|should)\s+(?:i|we)\s+need)"
     r"|\bwhat\s+(?:kind\s+of\s+|sort\s+of\s+|type\s+of\s+)?(?:licen[cs]es?|permits?|filings?|approvals?|registrations?|else|requirements?|paperwork)"
     r"|\bwhat\s+(?:is|are)\s+(?:required|needed|the\s+requirements|our\s+obligations|my\s+obligations)"
     r"|\bdo\s+(?:i|we)\s+need\s+(?:anything|a\s+licen[cs]e\s+or|to\s+(?:file|register|get\s+a))"
     r"|\bwhere\s+do\s+(?:we|i)\s+start|\bwhat\s+applies|\bhow\s+(?:do|can|should)\s+(?:i|we)\s+(?:be|stay|get)\s+compliant",
     re.IGNORECASE)
-NEED_ZH = re.compile(r"需要(?:办|做|准备|申请|办理)?(?:什么|哪些|啥)|要办(?:什么|哪些|啥)|(?:需要|要)(?:哪些|什么)(?:证|手续|许可|备案|资质|审批)"
+NEED_ZH = re.compile(r"需要(?:办|做|准备|申请|办理)?(?:什么|哪些|啥)(?![^，。？?]{0,6}(?:材料|资料|证件|文件|照片|证明))|要办(?:什么|哪些|啥)|(?:需要|要)(?:哪些|什么)(?:证|手续|许可|备案|资质|审批)"
                      r"|办(?:哪些|什么)(?:证|手续)|(?:该|应该)(?:怎么|如何)(?:办|做|合规)|有哪些(?:要求|手续|证)|什么资质|哪些证照")
 # A question about a filing or licence the asker already has, or about changing where or by whom it is held, asks
 # for a procedure (access filing with the new host, a change, a cancellation), which the obligations table does not
 # give: "I moved my site from Aliyun to Huawei Cloud, do I need to file again?" got "ICP filing: needed" and the
 # rest of the table above "no direct answer". All 4 of the 39 scenario questions of the eval and held-back sets that
-# say so are procedures ("We're moving to a new server IP. What do we have to do about the filing IP?").
+# say so are procedures ("We're moving to a new server IP. What do we have to do about the filing IP?"); so is a
+# filing the administration sent back ("管局 rejected our filing… what do we need to do?" got the table).
 EXISTING = re.compile(
     r"\b(?:again|already\s+(?:\w+\s+){0,4}?(?:filed|filing|licen[cs]e|beian|icp)|re-?file|moved|moving|migrat\w*"
     r"|switch\w*\s+(?:to|from|host|provider|cloud|server)|transfer\w*|to\s+a\s+new\s+(?:server|host|hosting|provider|ip)"
     r"|change\s+(?:the|our|my)\s+(?:host|provider|server|ip|filing))\b"
     r"|重新备案|再备案|已(?:经)?(?:有|做|办|完成)?(?:了)?(?:备案|许可证|ICP证)|迁移|迁到|迁至|迁往|更换|换(?:了)?(?:服务器|云|主机|接入商|空间)"
-    r"|变更|注销|取消接入",
+    r"|变更|注销|取消接入|驳回|打回|\brejected\b",
     re.IGNORECASE)
 SITUATION = re.compile(r"\b(?:we|we're|we've|our|us|i|i'm|i've|my)\b|我们|我司|本公司|我是|我的|我在|我想|我方", re.IGNORECASE)
 
