@@ -203,7 +203,7 @@ class Composer:
             if lead is None else []
         if lead is None and not any(unit for _, unit, _ in answers):
             reading: list[str] = []
-            for near in sorted(ranked, key=lambda c: c.other_licence):  # a passage on another licence comes last
+            for near in sorted(ranked, key=lambda c: c.other_licence or c.other_figure):  # another licence's comes last
                 if len(reading) < self.config.related_reading and not self._quoted_already(near, query_tokens, reading):
                     reading.append(self._quote(near, book, lang, query_tokens, retrieval))
             return Answer(verdict=None, points=(NO_DIRECT_TEXT[lang], *reading), citations=tuple(book.citations),

@@ -274,12 +274,13 @@ class Candidate:
     other_regime: bool = False  # about the licence when the question asks about the filing, or the reverse
     other_licence: bool = False  # about another licence than the one asked about (``LICENCE_KINDS``)
     form_field: bool = False  # quoted at a form's filling instruction when the question is not about the form
+    other_figure: bool = False  # a note asked about the other regime, for a question that asks for a figure
 
     def can_lead(self, floor: float) -> bool:
         """Probable enough to lead; not a form's filling instruction for a question about something else (8 of the
         11 such leads were wrong; the 3 right ones had a better unit below or a lucky key fact); not about another
-        licence than the one asked about."""
-        return self.score >= floor and not self.form_field and not self.other_licence
+        licence than the one asked about; not a figure of the other regime (the licence's 60 days for the filing)."""
+        return self.score >= floor and not self.form_field and not self.other_licence and not self.other_figure
 
     @property
     def by_question(self) -> bool:
@@ -330,8 +331,12 @@ class Judge:
             other_licence = bool(shape.licences and named and not named & shape.licences)
             form = (statement is None and hit.sentence is not None and bool(FORM_FIELD.search(hit.sentence.chunk.text))
                     and not shape.form)
+            # a figure asked about the filing is not the licence's: "how long does the provincial bureau take to approve
+            # an ICP filing?" got the licence's "60 days" (MII Order 33 Art. 12 gives the filing 20 working days)
+            other_figure = statement is not None and shape.figure is not None and shape.regime == "filing" and \
+                regime_of(" ".join(p for phrasings in statement.questions.values() for p in phrasings)) == "licence"
             out.append(Candidate(hit=hit, kind=kind, score=score, statement=statement, features=x, other_regime=other,
-                                 form_field=form, other_licence=other_licence))
+                                 form_field=form, other_licence=other_licence, other_figure=other_figure))
         # "Numbers come only from a unit about the thing asked": for a question that asks for a figure, a unit
         # that states one leads before one that does not, when both could lead; and a unit about the question's
         # regime (filing or licence) before one about the other. A form's filling instruction for a question about

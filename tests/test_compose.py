@@ -642,6 +642,18 @@ def test_a_unit_about_another_licence_never_leads(small_assistant: Assistant) ->
         assert judge.rank(retrieval, question)[0].can_lead(0.5) is leads, question
 
 
+def test_a_figure_of_the_licence_does_not_answer_the_filing(small_assistant: Assistant) -> None:
+    # "how long does the provincial bureau take to approve an ICP filing?" got the licence's "60 days" (the filing's
+    # review is MII Order 33 Art. 12's 20 working days)
+    unit = _note_candidate(small_assistant, "notes/timelines.yml", "60 days — the licensing authority")
+    judge = Judge(JudgeConfig(weights={"bias": 6.0}, lead=0.5))  # probable enough to lead
+    for question, leads in [("how long does the provincial bureau take to approve an ICP filing?", False),
+                            ("How long does it take to get an ICP licence approved?", True),
+                            ("Can my ICP filing be refused?", True)]:  # asks for no figure
+        retrieval = replace(small_assistant.retriever.retrieve(question), hits=(unit.hit,))
+        assert judge.rank(retrieval, question)[0].can_lead(0.5) is leads, question
+
+
 def test_a_note_is_about_the_licence_its_phrasings_ask_about(small_assistant: Assistant) -> None:
     # "文网文拿到以后能用几年？快到期的话要提前多久去办续期？" got the ICP licence's "90日——应在有效期届满前提前90日…申请延续":
     # the note's text names no licence, its phrasings ask about the ICP licence ("ICP证到期前多久要申请续期？")
