@@ -319,10 +319,11 @@ class Judge:
             # filing rules set no capital requirement"), but a note on "charging users needs a licence" answers
             # "我的网站只备案了，能收会员费吗？".
             about = f"{hit.chunk.title_path}\n{hit.chunk.text}"
+            asked = regime_of(" ".join(p for phrasings in statement.questions.values() for p in phrasings)) \
+                if statement is not None else None
             if statement is None:
                 other = shape.regime is not None and regime_of(about) not in (None, shape.regime)
             else:
-                asked = regime_of(" ".join(p for phrasings in statement.questions.values() for p in phrasings))
                 other = shape.regime == "licence" and asked == "filing"
             # a note is about the licence its phrasings ask about, even where its text names none ("90日——应在有效期届满前
             # 提前90日…申请延续" is asked as "ICP证到期前多久要续期？" and answered "文网文…快到期的话要提前多久去办续期？")
@@ -333,8 +334,7 @@ class Judge:
                     and not shape.form)
             # a figure asked about the filing is not the licence's: "how long does the provincial bureau take to approve
             # an ICP filing?" got the licence's "60 days" (MII Order 33 Art. 12 gives the filing 20 working days)
-            other_figure = statement is not None and shape.figure is not None and shape.regime == "filing" and \
-                regime_of(" ".join(p for phrasings in statement.questions.values() for p in phrasings)) == "licence"
+            other_figure = shape.figure is not None and shape.regime == "filing" and asked == "licence"
             out.append(Candidate(hit=hit, kind=kind, score=score, statement=statement, features=x, other_regime=other,
                                  form_field=form, other_licence=other_licence, other_figure=other_figure))
         # "Numbers come only from a unit about the thing asked": for a question that asks for a figure, a unit
