@@ -144,12 +144,13 @@ def with_its_stem(sentence: str, text: str, figure: str | None = None, limit: in
     depends on which item applies (Art. 5 (一): 1000万元 nationwide or across provinces, (二): 100万元 in one)."""
     if sentence not in text:
         return sentence
-    start = text.rfind("\n", 0, text.index(sentence)) + 1
-    if start < text.index(sentence) and ITEM.match(text[start:]):
-        sentence = text[start: text.index(sentence) + len(sentence)]
+    at = text.index(sentence)
+    start = text.rfind("\n", 0, at) + 1
+    if start < at and ITEM.match(text[start:]):
+        sentence, at = text[start: at + len(sentence)], start
     if not ITEM.match(sentence):
         return sentence
-    stems = [s for s in sentences(text[: text.index(sentence)]) if s.rstrip().endswith(("：", ":"))]
+    stems = [s for s in sentences(text[:at]) if s.rstrip().endswith(("：", ":"))]
     if not stems:
         return sentence
     if figure:

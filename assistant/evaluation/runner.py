@@ -42,6 +42,7 @@ from assistant.evaluation.scoring import (
 from assistant.index import IndexStore
 from assistant.ingest import ingest, prepare
 from assistant.models import Answer
+from assistant.regime.render import TEXTS as REGIME_TEXTS
 from assistant.render import answer_markdown
 from assistant.settings import PROJECT_ROOT, Settings
 
@@ -192,7 +193,9 @@ def write_results(results: Sequence[ItemResult], path: Path) -> None:
 
 
 TABLE_ROW = re.compile(r"^\|\s*([^|]+?)\s*\|\s*\*\*([^|*]+)\*\*\s*\|\s*([^|]*?)\s*\|", re.MULTILINE)
-REGIME_SECTIONS = ("**Facts used", "**If an assumption", "**To be sure", "**所依据的事实", "**如果假定", "**为确认")
+# the titles of the table's sections (``regime/render.py``); the follow-up question ends them
+REGIME_SECTIONS = tuple(f"**{title}" for key in ("facts", "whatif", "ask") for title in REGIME_TEXTS[key])
+FOLLOW_UP = tuple(f"**{title}" for title in REGIME_TEXTS["ask"])
 
 
 def lead_to_read(answer: str) -> str:
@@ -209,7 +212,7 @@ def lead_to_read(answer: str) -> str:
     in_section = False
     for line in rest:
         if line.startswith(REGIME_SECTIONS):
-            in_section = not line.startswith(("**To be sure", "**为确认"))
+            in_section = not line.startswith(FOLLOW_UP)
             continue
         if in_section and line.startswith("- ") and (" — " in line or "：" in line[:40] or ": " in line[:60]):
             continue
