@@ -70,7 +70,8 @@ def _is_question_sized(piece: str) -> bool:
 LABEL = {"en": "On “{ask}”:", "zh": "关于“{ask}”："}
 # A line that answers one ask of several starts with its label; what the line states follows it.
 ASK_LABEL = re.compile(r"^\s*(?:On “[^”]*”:|关于“[^”]*”：)\s*")
-_SENTENCE_END = re.compile(r"(?<=[.!。！：:])\s*")
+# (a full stop ends a sentence before a space: "mail.xxx.com" is one word, and once labelled an ask "com 访问)…")
+_SENTENCE_END = re.compile(r"(?<=[!。！：:])\s*|(?<=\.)(?:\s+|$)")
 _CLAUSE_END = re.compile(r"(?<=[，,；;])\s*")
 
 

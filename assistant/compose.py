@@ -217,8 +217,13 @@ class Composer:
             verdict = f"{ask_label(ask, lang)} {line}"
         by_ask = []
         for ask, unit, ask_retrieval in answers:
-            line = NO_DIRECT_ASK[lang] if unit is None else \
-                self._lead(unit, book, lang, ask, set(tokenize(ask_retrieval.query)), ask_retrieval)[0]
+            figure = question_shape(ask, asks[0][0]).figure
+            stating = self._stating_unit(ask, unit, answers, figure)
+            if stating is not None and figure is not None:
+                line = self._stating(stating, figure, book, lang, ask, ask_retrieval)
+            else:
+                line = NO_DIRECT_ASK[lang] if unit is None else \
+                    self._lead(unit, book, lang, ask, set(tokenize(ask_retrieval.query)), ask_retrieval)[0]
             # an ask whose line is the lead's is answered by it; the lead's unit may still give another ask its own
             # line ("…要怎么注销？" then "大概要多久": the same section, its sentence with the figure)
             if not verdict.endswith(line):
@@ -260,6 +265,31 @@ class Composer:
         if self.judge.out_of_scope(retrieval, ranked) or not ranked or not ranked[0].can_lead(self.lead_floor):
             return None
         return ranked[0]
+
+    @staticmethod
+    def _stating_unit(ask: str, unit: Candidate | None, answers: Sequence[tuple[str, Candidate | None, Retrieval]],
+                      figure: str | None) -> Candidate | None:
+        """For an ask for a ``figure``: the unit that answers another ask of the message and states such a figure (this
+        ask's own ``unit``, when it has one, and only if it answers another ask too)."""
+        others = {u.hit.chunk.chunk_id: u for a, u, _ in answers if u is not None and a != ask}
+        if unit is not None:
+            others = {key: u for key, u in others.items() if key == unit.hit.chunk.chunk_id}
+        return next((u for u in others.values() if figure and u.states(figure)), None)
+
+    def _stating(self, unit: Candidate, figure: str, book: CitationBook, lang: str, ask: str,
+                 retrieval: Retrieval) -> str:
+        """The line of an ask for a figure that no unit answers on its own, from the unit that answers another ask of
+        the message and states such a figure: its sentence stating it, however far its cosine ("公安备案是必须的吗？有没有
+        时间限制？" had "no direct answer" to its second ask under a quote of Huawei Cloud's "**时限要求**：网站开通之日起30日
+        内提交申请", 0.24 from the ask against 0.65 for the section's first sentence)."""
+        if unit.statement is not None:
+            line = self._lead(unit, book, lang, ask, set(tokenize(retrieval.query)), retrieval)[0]
+            return line if has_figure(line, figure) else NO_DIRECT_ASK[lang]
+        hit = unit.hit
+        closest = self.retriever.closest_stating(hit.chunk, retrieval.scores, lambda t: has_figure(t, figure))
+        sentence = closest[0].text if closest is not None and closest[0].text in hit.chunk.text \
+            else best_sentence(hit.chunk.text, set(tokenize(retrieval.query)), figure)
+        return quoted(source_label(hit.document, hit.chunk, lang), sentence, book.cite(hit.chunk, hit.document), lang)
 
     def lead_line(self, unit: Candidate, question: str, lang: str, retrieval: Retrieval) -> tuple[str, list[Citation]]:
         """The first line ``unit`` would give as the lead, and the sources it cites (for calibrating the judge)."""

@@ -40,7 +40,7 @@ YES_NO = re.compile(r"(?:^|[.,;:!?。，；！？—–]\s*|\s-\s*)(?:do|does|di
                     r"是否|能否|可否|有没有|([\u4e00-\u9fff])不\1|可不可以|需不需要|必须.*[？?]$", flags=re.IGNORECASE)
 FIGURES = {
     "duration": (re.compile(r"how long|how many (?:working |business |calendar )?(?:days|hours|weeks|months|years)|how soon|how quickly|deadline|"
-                            r"多久|多长时间|几天|多少天|几个工作日|多少个工作日|时限|期限|有效期|多少年|几年", re.IGNORECASE),
+                            r"多久|多长时间|几天|多少天|几个工作日|多少个工作日|时限|期限|时间限制|时间要求|有效期|多少年|几年", re.IGNORECASE),
                  re.compile(r"\d+\s*(?:-|–|到|至)?\s*\d*\s*(?:个)?(?:working |business |calendar )?"
                             r"(?:days?|hours?|minutes?|weeks?|months?|years?|日|天|小时|分钟|周|个月|月|年|工作日)|"
                             r"[一二三四五六七八九十两]+(?:个)?(?:工作日|日|天|小时|分钟|周|个月|年)", re.IGNORECASE)),
@@ -51,7 +51,9 @@ FIGURES = {
     "share": (re.compile(r"what (?:share|percentage|percent)|how much (?:of|equity|foreign)|cap on|持股比例|股比|百分之",
                          re.IGNORECASE),
               re.compile(r"\d+\s*%|百分之[一二三四五六七八九十百]+")),
-    "count": (re.compile(r"how many (?!(?:working |business |calendar )?(?:days|hours|weeks|months|years))|几个|几次|多少个|多少次|最多", re.IGNORECASE),
+    # ("最多能拖几天？" asks how long: 最多 before a duration asks for no count)
+    "count": (re.compile(r"how many (?!(?:working |business |calendar )?(?:days|hours|weeks|months|years))|几个|几次|多少个|多少次|"
+                         r"最多(?![^，。？?]{0,6}(?:几天|多少天|多久|多长时间|几个工作日|几个月|几年))", re.IGNORECASE),
               # "一个" alone is mostly the article "a" ("一个主体下可以备案多个网站" states no count): it counts only after
               # a limit word ("只能备案一个主体")
               re.compile(r"\d+|(?:[二三四五六七八九十两][一二三四五六七八九十]*|一[十百千][一二三四五六七八九十]*)(?:个|次|家|项)|"
@@ -64,12 +66,15 @@ FIGURES = {
                         r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December)\b[^.]{0,12}"
                         r"\b(?:19|20)\d\d\b|\b(?:in|since|from|on|until) (?:19|20)\d\d\b", re.IGNORECASE)),
 }
-# A question about doing something ("how do we change ...", "要交什么") is answered by a procedure, which the
-# provider guides describe and the notes (statements of rules) do not. "怎么规定的" / "how does the law define" asks
-# what a rule says, not how to do something: the note that states it must not lose to a guide's procedure.
+# A question about doing something ("how do we change ...", "要交什么", "what do we need to hand over") is answered by
+# a procedure, which the provider guides describe and the notes (statements of rules) do not. "怎么规定的" / "how does
+# the law define" asks what a rule says, not how to do something: the note that states it must not lose to a guide's
+# procedure.
 PROCEDURE = re.compile(r"\bhow (?:do|does|can|could|should|would|to)\b(?! (?:the |this |that )?(?:law|rules?|regulations?|"
                        r"measures|provisions|notice|order|list)\b)|\bwhat (?:do|should|can) (?:i|we)\b|\bwhat (?:is|are) the "
                        r"(?:steps|process|procedure)|\bsteps?\b|\bprocedure\b|(?:怎么|如何|怎样)(?!规定|定义|界定|理解|认定)|"
+                       r"\bwhat (?:\w+ ){0,3}(?:need|have) to (?:provide|submit|hand over|prepare|upload|send)\b|"
+                       r"\b(?:what|which) (?:documents|materials|papers|docs)\b|"
                        r"流程|步骤|操作|要交什么|需要交|提交什么",
                        re.IGNORECASE)
 # The two regimes a question can be about: the filing of a non-commercial service (备案) and the licence of a
@@ -166,8 +171,8 @@ def regime_of(text: str) -> str | None:
     return None if filing == licence else ("filing" if filing else "licence")
 
 
-# Numbers that name a text or a citation, not a count: "Art. 7", "第十三条", "Order 292", "〔2024〕107号", "[1]", a year.
-REFERENCE_NUMBER = re.compile(r"\bArt(?:icle)?s?\.?\s*\d+|第[一二三四五六七八九十百零〇\d]+条|\bOrder\s*(?:No\.\s*)?\d+|"
+# Numbers that name a text or a citation, not a count: "Art. 7", "第十三条", "Order 292", "292号令", "〔2024〕107号", "[1]", a year.
+REFERENCE_NUMBER = re.compile(r"\bArt(?:icle)?s?\.?\s*\d+|第[一二三四五六七八九十百零〇\d]+条|\bOrder\s*(?:No\.\s*)?\d+|\d+\s*号令|"
                               r"[〔\[(（]\d{4}[〕\])）]\s*\d+号|\[\d+\]|\bNo\.\s*\d+|(?<!\d)(?:19|20)\d\d(?!\d)\s*年?", re.IGNORECASE)
 
 
@@ -281,6 +286,10 @@ class Candidate:
         11 such leads were wrong; the 3 right ones had a better unit below or a lucky key fact); not about another
         licence than the one asked about; not a figure of the other regime (the licence's 60 days for the filing)."""
         return self.score >= floor and not self.form_field and not self.other_licence and not self.other_figure
+
+    def states(self, figure: str) -> bool:
+        """Whether this unit's answer (a note's verdict and text, else its own text) states a ``figure`` of that kind."""
+        return has_figure(_answer_text(self.hit, self.statement), figure)
 
     @property
     def by_question(self) -> bool:

@@ -49,3 +49,6 @@ def test_the_label_names_the_ask_not_the_situation() -> None:
     # a last sentence too short to say what is asked takes the one before it
     assert ask_label("Our site was blocked by the provider. Why", "en") == "On “Our site was blocked by the provider. Why”:"
     assert ASK_LABEL.match(f"{label} Yes — …") and len(ask_label("x " * 200 + "?", "en")) < 100
+    # a full stop inside a word ends no sentence: once labelled "com 访问),这种也要备案吗?"
+    assert ask_label("域名只用来收企业邮箱(通过 mail.xxx.com 访问),这种也要备案吗?", "zh") == \
+        "关于“域名只用来收企业邮箱(通过 mail.xxx.com 访问),这种也要备案吗?”："

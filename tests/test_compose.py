@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from assistant.assistant import Assistant
+from assistant.citations import CitationBook
 from assistant.compose import (
     ABSTAIN_TEXT,
     NO_DIRECT_ASK,
@@ -413,6 +414,7 @@ def test_a_figure_verdict_is_told_from_a_yes_or_no() -> None:
     ("An individual files the filing form with their own name (Art 7 and the form's instructions).", False),
     ("《非经营性互联网信息服务备案管理办法》第十三条", False),
     ("工信部通信函〔2024〕107号 (Order 292, 2024)", False),
+    ("292号令第五条和备案管理办法第十一条把这些审批作为前提条件", False),  # answered "最多能拖几天？"
     # a sum, a duration or a share is no number of things: "going beyond them can bring an RMB 5,000–10,000 fine" led
     # "How many websites can one company file under a single ICP filing?"
     ("going beyond them can bring an RMB 5,000–10,000 fine (MII Order 33 Art 22)", False),
@@ -626,6 +628,8 @@ def test_the_licences_a_text_names(text: str, licences: set[str]) -> None:
     ("How many working days does the communications bureau legally have to approve a complete beian?", "duration"),
     ("管局审核要几个工作日？", "duration"),
     ("一个主体最多能备案几个网站？", "count"),
+    ("前置审批文件最多能拖几天？", "duration"),  # 最多 before a duration asks how long
+    ("公安备案有没有时间限制？", "duration"),
 ])
 def test_the_figure_a_question_asks_for_is_the_one_it_asks_first(question: str, figure: str | None) -> None:
     assert question_shape(question).figure == figure
@@ -860,6 +864,30 @@ def test_an_ask_whose_line_would_repeat_the_lead_gets_none_and_one_with_a_line_o
     assert how.verdict is not None and how.verdict.split("”:")[1].strip().startswith("Yes")
     line = next(p for p in how.points if p.startswith("On “How does"))
     assert not line.split("”:")[1].strip().startswith("Yes")
+
+
+def test_an_ask_for_a_figure_is_answered_by_the_unit_of_another_ask_that_states_it(small_assistant: Assistant) -> None:
+    # "公安备案是必须的吗？有没有时间限制？" had "no direct answer" to its second ask under a quote of Huawei Cloud's section
+    # whose "**时限要求**：网站开通之日起30日内提交申请" is 0.24 from the ask by cosine (its first sentence: 0.65)
+    retriever, composer = small_assistant.retriever, small_assistant.composer
+    doc = "regulations/internet-information-services-measures-2024.zh.md"
+    chunk = small_assistant.index.by_article[(doc, 7)][0]
+    article = Candidate(hit=Hit(chunk=chunk, document=small_assistant.index.documents[doc], score=1.0),
+                        kind="article", score=0.9)
+    first, later = "经营性ICP证向谁申请？", "审批要多久？"
+    answers = [(first, article, retriever.retrieve(first)), (later, None, retriever.retrieve(f"{first} {later}"))]
+    assert composer._stating_unit(later, None, answers, "duration") is article  # Art. 7 states 60日
+    assert composer._stating_unit(later, None, answers, "money") is None  # and no sum
+    assert composer._stating_unit(first, article, answers, "duration") is None  # no other ask answered by it
+    other = replace(article, hit=replace(article.hit, chunk=replace(chunk, chunk_id="another-unit")))
+    assert composer._stating_unit(later, other, answers, "duration") is None  # the ask's own unit is another one
+    line = composer._stating(article, "duration", CitationBook("zh"), "zh", later, answers[1][2])
+    assert "60日内" in line and has_figure(line.split("：", 1)[1], "duration")
+    assert "从事经营性互联网信息服务，应当" not in line  # the sentence stating the figure, not the article's first
+    # a note's line that would not state the figure is no answer to the ask
+    note = _note_candidate(small_assistant, "notes/personal-sites.yml", "")
+    assert not has_figure(composer.lead_line(note, later, "zh", answers[1][2])[0], "count")
+    assert composer._stating(note, "count", CitationBook("zh"), "zh", later, answers[1][2]) == NO_DIRECT_ASK["zh"]
 
 
 def test_the_same_words_on_two_pages_are_quoted_once(small_assistant: Assistant) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from assistant.evaluation.baselines import leading_article
 from assistant.evaluation.dataset import EvalItem, ItemTags, read_judgments
@@ -202,6 +203,23 @@ def test_a_scenario_answer_is_read_by_its_table_and_the_line_under_it() -> None:
     assert "ICP备案: 需要 (" in lead and "CDN" in lead.split("ICP备案: 需要", 1)[1]
     assert lead.endswith("- CDN加速范围包括中国大陆的域名必须先备案。")  # the answer under the table, not its facts
     assert lead_to_read("**Yes — a lead.** [1]\n\n- more") == "**Yes — a lead.** [1]"
+
+
+def test_a_message_of_several_asks_is_read_by_the_line_of_each_ask() -> None:
+    from assistant.asks import ask_label
+    from assistant.compose import NO_DIRECT_ASK
+    from assistant.evaluation.runner import lead_to_read
+    from assistant.models import Answer
+    from assistant.render import answer_markdown
+
+    first, second = ask_label("公安备案是必须的吗？", "zh"), ask_label("有没有时间限制？", "zh")
+    answer = Answer(question="公安备案是必须的吗？有没有时间限制？", language="zh", verdict=f"{first} 需要。",
+                    points=(f"{second} “网站开通之日起30日内提交申请”", "其他说明。"), citations=(), abstained=False)
+    lead = lead_to_read(answer_markdown(answer))
+    assert lead.startswith(f"**{first} 需要。**") and lead.endswith(f"- {second} “网站开通之日起30日内提交申请”")
+    assert "其他说明" not in lead  # a point that answers no ask is not read
+    unanswered = replace(answer, points=(f"{second} {NO_DIRECT_ASK['zh']}",))
+    assert NO_DIRECT_ASK["zh"] in lead_to_read(answer_markdown(unanswered))  # nor is an ask left unanswered hidden
 
 
 # ---------------------------------------------------------------- small helpers

@@ -27,6 +27,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
+from assistant.asks import ASK_LABEL
 from assistant.embeddings import make_embedder
 from assistant.errors import ConfigError
 from assistant.evaluation.dataset import EvalItem, load_dataset, load_judgments
@@ -199,12 +200,15 @@ FOLLOW_UP = tuple(f"**{title}" for title in REGIME_TEXTS["ask"])
 
 
 def lead_to_read(answer: str) -> str:
-    """The line a reader judges: the answer's first line, or for a scenario answered by the regime finder's table
-    (whose first line is the table's title) each obligation with its status and reason, then the first line of the
-    answer under the table and its sections. Six readings had judged the title alone ("Heading with no answer")
-    where the table answered."""
+    """The line a reader judges: the answer's first line; for a message of several asks, the line of each (the
+    first ask's alone was read, and another ask's answer counted as missing); or for a scenario answered by the
+    regime finder's table (whose first line is the table's title) each obligation with its status and reason, then
+    the first line of the answer under the table and its sections. Six readings had judged the title alone ("Heading
+    with no answer") where the table answered."""
     lines = [line for line in answer.split("\n") if line.strip()]
     first = lines[0] if lines else ""
+    if ASK_LABEL.match(first.lstrip("*")):  # a message of several asks: the line of each ask (it was read by its first)
+        return " | ".join([first, *(line for line in lines[1:] if ASK_LABEL.match(line.removeprefix("- ")))])
     if not any(line.startswith("|---") for line in lines[:4]):
         return first
     table = "; ".join(f"{name}: {status} ({why})" for name, status, why in TABLE_ROW.findall(answer))
