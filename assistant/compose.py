@@ -218,8 +218,8 @@ class Composer:
         by_ask = []
         for ask, unit, ask_retrieval in answers:
             figure = question_shape(ask, asks[0][0]).figure
-            stating = self._stating_unit(ask, unit, answers, figure)
-            if stating is not None and figure is not None:
+            stating = self._stating_unit(ask, unit, answers, figure) if figure else None
+            if stating is not None and figure:
                 line = self._stating(stating, figure, book, lang, ask, ask_retrieval)
             else:
                 line = NO_DIRECT_ASK[lang] if unit is None else \
@@ -268,20 +268,20 @@ class Composer:
 
     @staticmethod
     def _stating_unit(ask: str, unit: Candidate | None, answers: Sequence[tuple[str, Candidate | None, Retrieval]],
-                      figure: str | None) -> Candidate | None:
-        """For an ask for a ``figure``: the unit that answers another ask of the message and states such a figure (this
-        ask's own ``unit``, when it has one, and only if it answers another ask too)."""
+                      figure: str) -> Candidate | None:
+        """For an ask for a ``figure``: the unit that answers another ask of the message and states such a figure (when
+        the ask has a ``unit`` of its own, only that one, if it answers another ask too)."""
         others = {u.hit.chunk.chunk_id: u for a, u, _ in answers if u is not None and a != ask}
         if unit is not None:
             others = {key: u for key, u in others.items() if key == unit.hit.chunk.chunk_id}
-        return next((u for u in others.values() if figure and u.states(figure)), None)
+        return next((u for u in others.values() if u.states(figure)), None)
 
     def _stating(self, unit: Candidate, figure: str, book: CitationBook, lang: str, ask: str,
                  retrieval: Retrieval) -> str:
-        """The line of an ask for a figure that no unit answers on its own, from the unit that answers another ask of
-        the message and states such a figure: its sentence stating it, however far its cosine ("公安备案是必须的吗？有没有
-        时间限制？" had "no direct answer" to its second ask under a quote of Huawei Cloud's "**时限要求**：网站开通之日起30日
-        内提交申请", 0.24 from the ask against 0.65 for the section's first sentence)."""
+        """The line of an ask for a figure from the unit that answers another ask of the message and states such a
+        figure (``_stating_unit``): its sentence stating it, however far its cosine ("公安备案是必须的吗？有没有时间限制？" had
+        "no direct answer" to its second ask under a quote of Huawei Cloud's "**时限要求**：网站开通之日起30日内提交申请", 0.24
+        from the ask against 0.65 for the section's first sentence); a note's line only when it states the figure."""
         if unit.statement is not None:
             line = self._lead(unit, book, lang, ask, set(tokenize(retrieval.query)), retrieval)[0]
             return line if has_figure(line, figure) else NO_DIRECT_ASK[lang]

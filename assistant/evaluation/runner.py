@@ -207,7 +207,7 @@ def lead_to_read(answer: str) -> str:
     with no answer") where the table answered."""
     lines = [line for line in answer.split("\n") if line.strip()]
     first = lines[0] if lines else ""
-    if ASK_LABEL.match(first.lstrip("*")):  # a message of several asks: the line of each ask (it was read by its first)
+    if ASK_LABEL.match(first.lstrip("*")):  # a message of several asks
         return " | ".join([first, *(line for line in lines[1:] if ASK_LABEL.match(line.removeprefix("- ")))])
     if not any(line.startswith("|---") for line in lines[:4]):
         return first
