@@ -212,12 +212,15 @@ def beside_table(answer: Answer, lang: str) -> Answer:
     """The ordinary answer to a question that also gets the regime finder's table (it answers the situation)."""
     if answer.verdict and answer.lead_from == "note":
         # A note's verdict answers one rule and could read as contradicting the table ("a personal site must be
-        # filed" beside "filing: not possible"), so only its points follow. A quoted answer (a FAQ, a guide section,
-        # an article) answers the words of the question and stays its lead, above the table: "管局 rejected our filing
-        # (网站未备案通过前已开通), what do we need to do?" is answered by a FAQ (close the domain's resolution, then
-        # resubmit), not by "ICP filing: needed". It was dropped before: 5 of the 17 scenario questions of the eval
-        # and held-back sets led wrongly, 2 of them with the guide passage that answered them left out.
+        # filed" beside "filing: not possible"), so only its points follow.
         return replace(answer, verdict=None)
+    if answer.verdict:
+        # A quoted answer (a FAQ, a guide section, an article) follows the table as its first point. It once stayed
+        # above the table, for procedures such as "管局 rejected our filing…, what do we need to do?"; those get no
+        # table now (``regime/finder.py``), and the 4 quotes still shown above one on the eval and held-back sets
+        # answered something else ("我们是深圳的公司，官网服务器买的是腾讯云香港的…要不要去做ICP备案？" got "在腾讯云已备案，转入中国香港
+        # 服务器，备案是否会被撤销？…" above a table that says no filing is needed).
+        return replace(answer, verdict=None, points=(answer.verdict, *answer.points))
     if answer.abstained and not answer.citations:
         # "The corpus does not cover this" under a table that answers it would contradict the table.
         return replace(answer, points=(NOTICES["table_only"][lang],))

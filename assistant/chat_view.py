@@ -133,8 +133,8 @@ def chat_blocks(answer: Answer, names: ShortNames | None = None) -> list[str]:
     """The chat message as Markdown/HTML blocks, streamed one by one: lead, points, notices, source chips.
 
     A scenario answer shows the regime table (it answers the situation) and the ordinary answer's points after it
-    as background. A verdict beside the table is a quoted answer to the words of the question (``Assistant.ask``
-    keeps no note verdict there) and leads, above the table.
+    as background. ``Assistant.ask`` leaves no verdict beside the table (``beside_table``); one given by another
+    caller leads, above the table.
     """
     lang = _lang(answer)
     notices = [f"*{md_escape(notice)}*" for notice in answer.notices]

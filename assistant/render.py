@@ -184,8 +184,7 @@ def markdown_blocks(answer: Answer) -> list[str]:
         blocks = [md_escape(abstention_message(answer))]
         return blocks + [f"*{md_escape(notice)}*" for notice in answer.notices]
     numbers = {c.n for c in answer.citations}
-    # the verdict leads; a scenario's table follows it (``chat_view.chat_blocks``: a verdict beside a table is a
-    # quoted answer to the words of the question)
+    # the verdict leads; a scenario's table has none beside it (``assistant.beside_table``) and comes first
     blocks = [f"**{with_links(answer.verdict, numbers)}**"] if answer.verdict else []
     if answer.regime is not None:
         blocks.append(regime_markdown(answer.regime))

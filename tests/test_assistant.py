@@ -165,13 +165,14 @@ def test_superseded_article_points_to_its_number_in_the_text_in_force(full_assis
     assert "Art. 26" in warning and "no longer in force" in warning
 
 
-@pytest.mark.parametrize(("lead_from", "kept"), [("note", False), ("faq", True), ("section", True), ("article", True)])
-def test_beside_a_scenario_table_a_notes_verdict_gives_way_and_a_quoted_answer_stays(lead_from: str, kept: bool) -> None:
+@pytest.mark.parametrize(("lead_from", "follows"), [("note", False), ("faq", True), ("section", True), ("article", True)])
+def test_beside_a_scenario_table_a_notes_verdict_gives_way_and_a_quoted_answer_follows_it(lead_from: str,
+                                                                                          follows: bool) -> None:
     quoted = Answer(question="q", language="en", verdict="JD Cloud: “Beijing: the server must be in Beijing.” [1]",
                     points=("p [2]",), citations=(), abstained=False, lead_from=lead_from)
     out = beside_table(quoted, "en")
-    assert (out.verdict == quoted.verdict) is kept and (out.verdict is None) is not kept
-    assert out.points == ("p [2]",)
+    assert out.verdict is None and out.lead_from == lead_from
+    assert out.points == ((quoted.verdict, "p [2]") if follows else ("p [2]",))
 
 
 def test_a_scenario_answered_by_the_table_alone_does_not_claim_the_corpus_is_silent(small_index: object) -> None:

@@ -175,7 +175,7 @@ def test_message_escapes_every_corpus_and_user_string(field: str) -> None:
     assert "&lt;script&gt;" in message or "&lt;script&gt;" in message.replace("\\", "")
 
 
-def test_scenario_message_shows_the_table_then_three_points_and_a_quoted_answer_above_it() -> None:
+def test_scenario_message_shows_the_table_then_three_points_and_a_verdict_given_above_it() -> None:
     model = load_regime_model(DEFAULT_MODEL_PATH)
     result = find_regime("We're a US company with no entity in China, hosting in Shanghai — what do we need?", None,
                          model, "en")
@@ -184,7 +184,7 @@ def test_scenario_message_shows_the_table_then_three_points_and_a_quoted_answer_
     assert without_verdict[1] == "**From the sources**"
     assert [b for b in without_verdict if b.startswith("- ")] == ["- p1 [[1]](#src-1)", "- p2", "- p3"]
     assert without_verdict[-1].startswith('<div class="icp-chips"')
-    # a verdict beside the table is a quoted answer to the words of the question (Assistant.ask): it leads
+    # a verdict beside the table (Assistant.ask leaves none: beside_table) leads
     quoted = chat_blocks(answer(regime=result, points=("p1 [1]", "p2 [2]", "p3 [1]", "p4 [2]")), NAMES)
     assert quoted[0].startswith("**Yes — a personal blog") and quoted[1].startswith('<div class="icp-regime"')
     assert [b for b in quoted if b.startswith("- ")] == ["- p1 [[1]](#src-1)", "- p2 [[2]](#src-2)", "- p3 [[1]](#src-1)"]

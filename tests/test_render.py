@@ -175,7 +175,8 @@ def test_warning_is_shown_in_markdown() -> None:
 
 # Plain text -------------------------------------------------------------------------------------------------------
 
-def test_a_quoted_answer_leads_above_the_scenario_table_which_leads_without_one() -> None:
+def test_a_verdict_given_beside_the_scenario_table_leads_above_it_and_the_table_leads_without_one() -> None:
+    # (Assistant.ask gives none beside the table: beside_table; the renderers still place one a caller gives)
     result = find_regime("We're a US company with no entity in China, hosting in Shanghai — what do we need?", None,
                          load_regime_model(DEFAULT_MODEL_PATH), "en")
     for render in (answer_markdown, lambda a: answer_text(a, "2026-12-01")):
