@@ -48,8 +48,10 @@ FIGURES = {
                          r"注册资本|多少钱|罚款|罚多少|资金", re.IGNORECASE),
               re.compile(r"(?:RMB|CNY|¥|￥)\s*[\d,.]+|\d[\d,.]*\s*(?:万元|元|yuan|million|thousand)|[一二三四五六七八九十百千]+万?元",
                          re.IGNORECASE)),
-    "share": (re.compile(r"what (?:share|percentage|percent)|how much (?:of|equity|foreign)|cap on|持股比例|股比|百分之",
-                         re.IGNORECASE),
+    # ("外方出资比例上限是多少？" asked for no share and got FIE Provisions Art. 6's first sentence, basic telecom's 49 %)
+    "share": (re.compile(r"what (?:share|percentage|percent)|how much (?:of|equity|foreign)|cap on|持股比例|股比|百分之|"
+                         r"出资比例|股权比例|股份比例|外资比例|外方比例|占股|\b(?:max(?:imum)?|highest|cap|limit|ceiling)\b"
+                         r"[^?.]{0,30}\b(?:shareholding|ownership|stake|equity)\b", re.IGNORECASE),
               re.compile(r"\d+\s*%|百分之[一二三四五六七八九十百]+")),
     # ("最多能拖几天？" asks how long: 最多 before a duration asks for no count)
     "count": (re.compile(r"how many (?!(?:working |business |calendar )?(?:days|hours|weeks|months|years))|几个|几次|多少个|多少次|"

@@ -630,6 +630,10 @@ def test_the_licences_a_text_names(text: str, licences: set[str]) -> None:
     ("一个主体最多能备案几个网站？", "count"),
     ("前置审批文件最多能拖几天？", "duration"),  # 最多 before a duration asks how long
     ("公安备案有没有时间限制？", "duration"),
+    # a cap on foreign ownership is a share ("外方出资比例上限是多少？" got Art. 6's 49 % for basic telecom)
+    ("外资做增值电信业务，外方出资比例上限是多少？", "share"),
+    ("whats the max foreign shareholding allowed in a VATS company?", "share"),
+    ("Can foreigners own a website?", None),
 ])
 def test_the_figure_a_question_asks_for_is_the_one_it_asks_first(question: str, figure: str | None) -> None:
     assert question_shape(question).figure == figure

@@ -13,7 +13,14 @@ from assistant.assistant import Assistant
 from assistant.compose import Composer, ComposerConfig
 from assistant.lead import JudgeConfig
 from assistant.models import PRIMARY_KINDS, Document, Kind, Status
-from assistant.retrieval import HISTORY, SENTENCE_TIE, applicable_versions, asks_history, names_in_force
+from assistant.retrieval import (
+    FIGURE_SENTENCE_TIE,
+    HISTORY,
+    SENTENCE_TIE,
+    applicable_versions,
+    asks_history,
+    names_in_force,
+)
 
 O292 = "regulations/internet-information-services-measures-{}.zh.md"
 ORDER33 = "regulations/non-commercial-internet-information-services-filing-measures-2005.zh.md"
@@ -240,6 +247,11 @@ def test_an_articles_quoted_sentence_names_what_the_question_asks_about(small_as
     scores[added] = 0.607 - 2 * SENTENCE_TIE
     assert "49%" in retriever.best_sentence(article, scores, question).text
     assert retriever.best_sentence(article, None, question) is None  # no dense scores: nothing to choose by
+    # among sentences that all state the share asked for, concepts decide a little further behind
+    # ("外方出资比例上限是多少？": 0.610 against 0.588)
+    scores[added] = 0.607 - (SENTENCE_TIE + FIGURE_SENTENCE_TIE) / 2
+    assert "49%" in retriever.best_sentence(article, scores, question).text
+    assert "50%" in retriever.best_sentence(article, scores, question, lambda t: "%" in t).text
 
 
 def test_the_sample_that_scales_z_scores_moves_by_one_when_a_phrasing_is_added() -> None:
