@@ -52,8 +52,8 @@ SENTENCE_TIE = 0.02
 # (a further point, chosen without the figure) instead of its 60 days.
 FIGURE_SENTENCE_TIE = 0.03
 # Words that ask about an earlier text: then superseded versions stay in play and notes (the law as it stands) do not
-# answer. "old", "之前", "原来" alone speak mostly of the user's own past ("our old host", "域名之前在别家备案过", "原来的备案
-#密码"): of the 59 eval and held-back questions the old pattern matched, 44 did so, and their notes were switched off
+# answer. "old", "之前", "原来" alone speak mostly of the user's own past ("our old host", "域名之前在别家备案过",
+# "原来的备案密码"): of the 59 eval and held-back questions the old pattern matched, 44 did so, and their notes were switched off
 # and superseded texts let in ("办ICP之前必须先拿卫生、药监部门同意…现在还是这样吗？" led with Order 292's superseded 2000
 # Art. 5). They ask about a text only next to a word for one ("old version", "the original 2016 Cybersecurity Law",
 # "以前的规定"), or with a year.
@@ -68,6 +68,12 @@ HISTORY = re.compile(r"\b(?:(?:original|old|older|earlier|previous|prior|former)
 # A text in force whose very name holds a year ("《外商投资准入特别管理措施（负面清单）（2024年版）》", "电信业务分类目录
 # （2015年版）"): naming it asks about the law as it stands, not its history.
 NAMED_VERSION = re.compile(r"(?:19|20)\d\d\s*年版")
+# A question that names the earlier law to ask whether it holds now ("以前的规定要求放电子验证标识，现在还要吗？") asks about the
+# law as it stands: the note that tells what changed answers it, and with the notes switched off an unrelated FAQ led.
+# With a year named, it compares that text with today's ("Under the 2011 version …? Is that still in the current text?"):
+# both versions stay in play.
+NOW = re.compile(r"现在|目前|如今|现行|至今|\b(?:still|any ?more|nowadays|currently|today|now)\b", re.IGNORECASE)
+YEAR = re.compile(r"(?:19|20)\d\d")
 
 
 def names_in_force(documents: Mapping[str, Document]) -> frozenset[str]:
@@ -77,9 +83,9 @@ def names_in_force(documents: Mapping[str, Document]) -> frozenset[str]:
 
 
 def asks_history(question: str, named: frozenset[str]) -> bool:
-    """Whether ``question`` asks about the law at another time (``HISTORY``), leaving out the years that are part
-    of the name of a text in force (``named``: ``names_in_force``)."""
-    if not HISTORY.search(question):
+    """Whether ``question`` asks about the law at another time (``HISTORY``), not whether it holds now (``NOW``, unless
+    it names a year), leaving out the years that are part of the name of a text in force (``named``: ``names_in_force``)."""
+    if not HISTORY.search(question) or (NOW.search(question) and not YEAR.search(question)):
         return False
     return bool(HISTORY.search(NAMED_VERSION.sub(lambda m: "" if m.group(0) in named else m.group(0), question)))
 

@@ -93,6 +93,17 @@ def test_a_year_in_the_name_of_a_text_in_force_does_not_ask_about_history() -> N
     assert not asks_history("负面清单对增值电信业务是怎么规定的？", documents)
 
 
+def test_naming_the_earlier_law_to_ask_whether_it_holds_now_asks_about_the_law_in_force() -> None:
+    """The note that tells what changed answers it (with the notes off, a FAQ on licence numbers led); with a year
+    named the question compares that text with today's, and both versions stay in play."""
+    assert HISTORY.search("以前的规定要求网站放电子验证标识，现在还要吗？")
+    assert not asks_history("以前的规定要求网站放电子验证标识，现在还要吗？", frozenset())
+    assert not asks_history("Did the old rules require a verification file? Do they still?", frozenset())
+    assert asks_history("以前的规定要求网站放电子验证标识吗？", frozenset())
+    assert asks_history("Under the 2011 version, did a medical site need approval? Is that still in the current text?",
+                        frozenset())
+
+
 def test_note_hits_route_to_the_articles_they_cite(small_assistant: Assistant) -> None:
     retrieval = small_assistant.retriever.retrieve("个人网站需要备案吗", k=8)
     routed = [h.chunk for h in retrieval.routed]
