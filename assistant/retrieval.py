@@ -56,7 +56,7 @@ FIGURE_SENTENCE_TIE = 0.03
 # "原来的备案密码"): of the 59 eval and held-back questions the old pattern matched, 44 did so, and their notes were switched off
 # and superseded texts let in ("办ICP之前必须先拿卫生、药监部门同意…现在还是这样吗？" led with Order 292's superseded 2000
 # Art. 5). They ask about a text only next to a word for one ("old version", "the original 2016 Cybersecurity Law",
-# "以前的规定"), or with a year.
+# "以前的规定"), or with a year. "history" and "历史" ask nothing of the kind ("历史备案信息": the user's earlier filing).
 _TEXT_WORD = (r"(?:version|text|wording|law|rules?|regulations?|provisions|measures|requirements?|articles?|"
               r"catalogue|list)")
 HISTORY = re.compile(r"\b(?:(?:original|old|older|earlier|previous|prior|former)\b(?:\s+[\w-]+){0,3}?\s+" + _TEXT_WORD +
