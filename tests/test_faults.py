@@ -480,11 +480,24 @@ class SmallDisk:
             subprocess.run(["umount", "-l", str(self.where)], check=False)
 
 
-def run_cli(*argv: str) -> tuple[int, str, str]:
+def run_cli(*argv: str, timeout: float = 300) -> tuple[int, str, str]:
+    """Run the CLI. One CI run of 2026-12-07 saw ``ingest --rebuild`` on the disk with 512 KB left hang past 300 s
+    (about a dozen runs before and after it did not, alone or under load): a command that hangs fails with every
+    thread's stack (``-X faulthandler`` prints them on SIGABRT), so that the next occurrence shows where."""
     env = {**os.environ, **LEASE_ENV, "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")])}
-    done = subprocess.run([sys.executable, "-m", "assistant.cli", *argv], cwd=PROJECT_ROOT, env=env,
-                          capture_output=True, text=True, timeout=300, check=False)
-    return done.returncode, done.stdout, done.stderr
+    child = subprocess.Popen([sys.executable, "-X", "faulthandler", "-m", "assistant.cli", *argv], cwd=PROJECT_ROOT,
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = child.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        child.send_signal(signal.SIGABRT)
+        try:
+            out, err = child.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            out, err = child.communicate()
+        pytest.fail(f"`{' '.join(argv[:2])}` hung for {timeout:g} s; its threads:\n{err[-8000:]}")
+    return child.returncode, out, err
 
 
 @pytest.mark.parametrize("slack", [0, 64 * 1024, 512 * 1024], ids=["full", "64k-left", "512k-left"])
