@@ -89,8 +89,10 @@ class IngestLease:
     """Take, renew (a background thread, plus ``ensure_held`` between batches) and release the lease."""
 
     def __init__(self, client: Any, prefix: str, *, renew_s: float, expiry_s: float,
-                 clock: Callable[[], float] = time.time, notify: Notify | None = None) -> None:
+                 clock: Callable[[], float] = time.time, notify: Notify | None = None,
+                 release_wait_s: float = 5.0) -> None:
         self.client, self.renew_s, self.expiry_s = client, renew_s, expiry_s
+        self.release_wait_s = release_wait_s  # how long ``release`` waits for a renewal under way
         self._name = f"{prefix}_lease_"
         self._pattern = re.compile(re.escape(self._name) + r"(\d{8})$")
         self._clock, self._notify = clock, notify or (lambda _: None)
@@ -216,19 +218,26 @@ class IngestLease:
                 log.warning("renewing the index lease failed: %s", exc)
 
     def release(self) -> None:
-        """Mark our lease released (if it is still ours). Never raises: it runs on error paths too."""
+        """Mark our lease released (if it is still ours). Never raises and never waits without end: it runs on error
+        paths too, where a renewal can be stuck in a call to a full or unreachable store while it holds the lock (an
+        ingest on a disk with 512 KB left once hung past 300 s; waiting for that lock without a limit is one way)."""
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout=self.renew_s + 5)
-        with self._lock:
+            self._thread.join(timeout=self.renew_s + self.release_wait_s)
+        if not self._lock.acquire(timeout=self.release_wait_s):
+            log.warning("releasing the index lease skipped: a renewal is stuck in a call to the store (the lease "
+                        "expires in %g s)", self.expiry_s)
+            return
+        try:
             if self.record is None or self.lost_to is not None:
                 return
-            try:
-                current = self.current()
-                if current is not None and current.lease_id == self.record.lease_id:
-                    self._write(replace(self.record, renewed_at=self._clock(), released=True))
-            except Exception as exc:  # noqa: BLE001 - store gone or full: the lease then simply expires
-                log.warning("releasing the index lease failed (it expires in %g s): %s", self.expiry_s, exc)
+            current = self.current()
+            if current is not None and current.lease_id == self.record.lease_id:
+                self._write(replace(self.record, renewed_at=self._clock(), released=True))
+        except Exception as exc:  # noqa: BLE001 - store gone or full: the lease then simply expires
+            log.warning("releasing the index lease failed (it expires in %g s): %s", self.expiry_s, exc)
+        finally:
+            self._lock.release()
 
     def protected(self) -> set[str]:
         """Generations named by a live lease other than ours: stray-generation cleanup must not touch them."""

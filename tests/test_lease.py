@@ -84,6 +84,30 @@ def test_an_expired_lease_is_taken_over_and_its_holder_stops(client: Any) -> Non
     assert taker.current().released  # type: ignore[union-attr]
 
 
+def test_release_does_not_wait_without_end_for_a_stuck_renewal(client: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """On an error path (a full disk) a renewal can be stuck in a store call while it holds the lease's lock: release
+    gives up after its wait, says so, and leaves the lease to expire; once the renewal is free it releases as usual."""
+    holder = lease(client, 1.0, release_wait_s=0.3)
+    holder.acquire()
+    stuck, free = threading.Event(), threading.Event()
+
+    def renewal_stuck_in_the_store() -> None:
+        with holder._lock:
+            stuck.set()
+            free.wait(10)
+
+    threading.Thread(target=renewal_stuck_in_the_store, daemon=True).start()
+    assert stuck.wait(5)
+    started = time.monotonic()
+    holder.release()
+    assert time.monotonic() - started < 2.0
+    assert "releasing the index lease skipped" in caplog.text
+    assert not holder.current().released  # not marked: it expires
+    free.set()
+    holder.release()
+    assert holder.current().released
+
+
 def test_waiting_takes_the_lease_when_the_holder_releases(client: Any) -> None:
     holder = lease(client, 30)
     holder.acquire()
