@@ -24,7 +24,6 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -57,10 +56,6 @@ READ_BATCH = 1000  # records per request when a generation is read from Chroma
 TOKENIZER_ID = f"jieba-{jieba.__version__}/" + hashlib.sha256(Path(lexical.__file__).read_bytes()).hexdigest()[:16]
 FORMAT_VERSION = 1
 BATCH = 64
-# How long removing a half-built generation after a failure may take. On a disk with 512 KB left, Chroma's
-# ``delete_collection`` once never returned (its stack: one of 25 loops of the full-disk test, 2026-12-07), and the
-# ingest hung instead of reporting the full disk; the next ingest removes what is left behind.
-DISCARD_WAIT_S = 30.0
 REBUILD_HINT = "Run `icp-assistant ingest --rebuild` to build it again."
 SERVER_HINT = (" (start it with `chroma run --path DIR --host HOST --port PORT`, or unset CHROMA_HOST to use the "
                "embedded store)")
@@ -319,23 +314,14 @@ class IndexStore:
         return embedded, written
 
     def _discard(self, name: str) -> None:
-        """Remove our half-built generation after a failure, unless the pointer already names it. Best effort, and
-        never longer than ``DISCARD_WAIT_S``: one left behind (store unreachable, disk full) is removed by the next
-        ingest."""
-        def remove() -> None:
-            try:
-                active = self.active()
-                if active is None or active.collection != name:
-                    self.client.delete_collection(name)
-            except Exception as exc:  # noqa: BLE001 - the original error is what the caller must see
-                log.warning("could not remove the half-built generation %s: %s", name, exc)
-
-        worker = threading.Thread(target=remove, name="discard-generation", daemon=True)
-        worker.start()
-        worker.join(DISCARD_WAIT_S)
-        if worker.is_alive():
-            log.warning("could not remove the half-built generation %s within %g s (is the disk full?); the next "
-                        "ingest removes it", name, DISCARD_WAIT_S)
+        """Remove our half-built generation after a failure, unless the pointer already names it. Best effort:
+        one left behind (store unreachable, disk full) is removed by the next ingest."""
+        try:
+            active = self.active()
+            if active is None or active.collection != name:
+                self.client.delete_collection(name)
+        except Exception as exc:  # noqa: BLE001 - the original error is what the caller must see
+            log.warning("could not remove the half-built generation %s: %s", name, exc)
 
     def _readable_active(self) -> IndexInfo | None:
         """The pointer, or None when its generation cannot be reused (other format, collection gone or unreadable):
