@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -60,9 +61,22 @@ REBUILD_HINT = "Run `icp-assistant ingest --rebuild` to build it again."
 SERVER_HINT = (" (start it with `chroma run --path DIR --host HOST --port PORT`, or unset CHROMA_HOST to use the "
                "embedded store)")
 FULL_OR_READ_ONLY = re.compile(r"disk is full|no space left|read-?only", re.IGNORECASE)
+LOW_SPACE = 8 * 2**20  # bytes free under which a failed write counts as a full disk (a generation takes ~100 MB)
 # httpx's names: chromadb's HttpClient lets them through unwrapped.
 TRANSPORT_ERRORS = {"ConnectError", "ReadTimeout", "WriteTimeout", "PoolTimeout", "ConnectTimeout",
                     "RemoteProtocolError", "ReadError", "WriteError"}
+
+
+def _full_or_read_only(exc: BaseException) -> bool:
+    """Whether ``exc`` or an error it was raised from says the disk is full or the store read-only."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if FULL_OR_READ_ONLY.search(str(current)):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 @dataclass(frozen=True)
@@ -281,8 +295,15 @@ class IndexStore:
                              built_at=datetime.now(UTC).isoformat(timespec="seconds"), corpus_version=corpus_version)
             lease.ensure_held()  # last check: a lease taken over while we were stalled must not flip
             self._flip(info)
-        except BaseException:
-            self._discard(name)
+        except BaseException as exc:
+            # On a full or read-only store Chroma's delete_collection can block without end while holding the GIL
+            # (faulthandler stacks, 1 in ~25 runs of the full-disk test), so no thread can bound it: leave the
+            # generation; the next ingest's stray cleanup removes it once the disk has room.
+            if self._full(exc):
+                log.info("left the half-built generation %s on a full or read-only store; the next ingest "
+                         "removes it", name)
+            else:
+                self._discard(name)
             raise
         self._drop_stray(keep=name, lease=lease)
         # The snapshot of what was just written, so that no process reads it back through Chroma: that read left
@@ -312,6 +333,19 @@ class IndexStore:
             if progress:
                 progress(min(start + BATCH, len(records)), len(records))
         return embedded, written
+
+    def _full(self, exc: BaseException) -> bool:
+        """Whether a failed write failed for want of space or write access: the error says so, or (embedded store)
+        its disk has less than ``LOW_SPACE`` bytes free. With 512 KB left, Chroma says only "Error in compaction:
+        Failed to apply logs to the metadata segment"."""
+        if _full_or_read_only(exc):
+            return True
+        if self.settings.server_mode:
+            return False
+        try:
+            return shutil.disk_usage(self.settings.data_dir).free < LOW_SPACE
+        except OSError:
+            return False
 
     def _discard(self, name: str) -> None:
         """Remove our half-built generation after a failure, unless the pointer already names it. Best effort:
