@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .models import Chunk, Citation, Document, Kind, Status
 from .text import article_label as text_article_label
+from .text import mostly_chinese
 
 PROVIDERS = {"tencent": ("Tencent Cloud", "腾讯云"), "huawei": ("Huawei Cloud", "华为云"), "jd cloud": ("JD Cloud", "京东云"),
              "cloudflare": ("Cloudflare", "Cloudflare"), "remotepad": ("RemotePad", "RemotePad")}
@@ -77,6 +78,18 @@ def named_providers(question: str) -> frozenset[str]:
     """The providers a question names (keys of ``PROVIDER_NAMES``)."""
     lowered = question.lower()
     return frozenset(key for key, names in PROVIDER_NAMES.items() if any(n in lowered for n in names))
+
+
+# A provider's name as a question writes it, longest first ("腾讯云" before "腾讯"), for ``without_providers``.
+_PROVIDER_MENTION = re.compile(r"(?:阿里|腾讯|华为|京东)云?|\b(?:alibaba|tencent|huawei|jd)[ -]?cloud\b|\b(?:aliyun|tencent|"
+                               r"huawei|jdcloud|cloudflare)\b", re.IGNORECASE)
+
+
+def without_providers(question: str) -> str:
+    """``question`` with each provider it names put as "a cloud provider" / "云服务商": for matching it against
+    texts that name no provider (notes, the law)."""
+    generic = "云服务商" if mostly_chinese(question) else "a cloud provider"
+    return _PROVIDER_MENTION.sub(generic, question)
 
 
 def provider_name(doc: Document, lang: str) -> str:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from assistant.assistant import Assistant
+from assistant.citations import without_providers
 from assistant.compose import Composer, ComposerConfig
 from assistant.lead import JudgeConfig
 from assistant.models import PRIMARY_KINDS, Document, Kind, Status
@@ -170,6 +171,27 @@ def test_a_filing_question_is_not_answered_with_the_licences_rule(full_assistant
     # Order 292 Art 7 (the licence: 60 days) once led for the filing's review time (MII Order 33: 20 working days)
     answer = full_assistant.ask("How long does the communications administration have to process an ICP filing?")
     assert answer.verdict is not None and "20" in answer.verdict and "60" not in answer.verdict, answer.verdict
+
+
+@pytest.mark.parametrize(("question", "generic"), [
+    ("我们网站之前在阿里云备过案，现在换到华为云了，要重新备案吗？", "我们网站之前在云服务商备过案，现在换到云服务商了，要重新备案吗？"),
+    ("Moved from Alibaba Cloud to tencent cloud, new ICP number?", "Moved from a cloud provider to a cloud provider, new ICP number?"),
+    ("can i file on huawei-cloud or jdcloud?", "can i file on a cloud provider or a cloud provider?"),
+    ("Does a site behind Cloudflare China need beian?", "Does a site behind a cloud provider China need beian?"),
+    ("腾讯备案要多久", "云服务商备案要多久"),
+    ("Does my personal blog need Bei'an?", "Does my personal blog need Bei'an?"),  # names none: unchanged
+])
+def test_without_providers_puts_each_named_provider_generically(question: str, generic: str) -> None:
+    assert without_providers(question) == generic
+
+
+@pytest.mark.slow
+def test_a_note_is_matched_against_the_question_without_the_providers_it_names(full_assistant: Assistant) -> None:
+    # The note on registrars names no provider; the question's "huawei cloud" kept it out of the first 24 units.
+    question = "registered my .com at godaddy. can i use it as-is for ICP filing on huawei cloud or do i have to move it?"
+    answer = full_assistant.ask(question)
+    assert answer.lead_from == "note" and answer.verdict is not None, answer.points[:1]
+    assert "MIIT-approved registrar" in answer.verdict, answer.verdict
 
 
 def test_a_question_naming_a_provider_lifts_that_providers_guide(small_assistant: Assistant) -> None:
