@@ -71,10 +71,12 @@ FIGURES = {
 # A question about doing something ("how do we change ...", "要交什么", "what do we need to hand over") is answered by
 # a procedure, which the provider guides describe and the notes (statements of rules) do not. "怎么规定的" / "how does
 # the law define" asks what a rule says, not how to do something: the note that states it must not lose to a guide's
-# procedure.
+# procedure. Nor does "会怎样？", "会被怎么处罚？", "不办怎么罚" (what befalls who does not): counted as procedures, they
+# took the notes' procedure weight (-0.70) and had a note's figure verdict ("6个月以内的停机整顿或警告") give way to its text.
 PROCEDURE = re.compile(r"\bhow (?:do|does|can|could|should|would|to)\b(?! (?:the |this |that )?(?:law|rules?|regulations?|"
                        r"measures|provisions|notice|order|list)\b)|\bwhat (?:do|should|can) (?:i|we)\b|\bwhat (?:is|are) the "
-                       r"(?:steps|process|procedure)|\bsteps?\b|\bprocedure\b|(?:怎么|如何|怎样)(?!规定|定义|界定|理解|认定)|"
+                       r"(?:steps|process|procedure)|\bsteps?\b|\bprocedure\b|(?<!会)(?<!被)(?:怎么(?!样\s*(?:[？?，,。！!]|$))|如何|怎样(?!\s*(?:[？?，,。！!]|$)))"
+                       r"(?!规定|定义|界定|理解|认定|处罚|罚)|"
                        r"\bwhat (?:\w+ ){0,3}(?:need|have) to (?:provide|submit|hand over|prepare|upload|send)\b|"
                        r"\b(?:what|which) (?:documents|materials|papers|docs)\b|"
                        r"流程|步骤|操作|要交什么|需要交|提交什么",

@@ -170,12 +170,13 @@ class Term:
 def _alias_body(alias: str, lang: str) -> str:
     if lang == "zh":
         return re.escape(alias)
-    return "".join(r"[\s\-]*" if ch in " -" else "['’]?" if ch in "'’" else re.escape(ch) for ch in alias)
+    # between the words of a name: spaces, hyphens, or a bracket ("police (public security) filing")
+    return "".join(r"[\s\-()（）]*" if ch in " -" else "['’]?" if ch in "'’" else re.escape(ch) for ch in alias)
 
 
 def _needle(alias: str) -> str:
-    """The longest run of an alias that its pattern matches literally (``_alias_body`` makes spaces, hyphens
-    and apostrophes optional), casefolded: a text that lacks it cannot match the alias."""
+    """The longest run of an alias that its pattern matches literally (``_alias_body`` makes spaces, hyphens,
+    brackets and apostrophes optional), casefolded: a text that lacks it cannot match the alias."""
     return max(re.split(r"[ \-'’]+", alias.casefold()), key=len)
 
 

@@ -130,6 +130,8 @@ def test_detect_language(text: str, lang: str) -> None:
     ("Does my personal blog need Bei'an?", "Yes"),
     ("What is the minimum registered capital for an ICP licence?", "RMB 1 million"),
     ("个人博客需要备案吗？", "需要"),
+    # what befalls who does not file is no procedure: the figure verdict leads, not the note's text (2026-12-07)
+    ("不办公安备案会被怎么处罚？", "6个月以内的停机整顿或警告"),
 ])
 def test_real_model_leads_with_the_notes_verdict(full_assistant: Assistant, question: str, verdict_start: str) -> None:
     answer = full_assistant.ask(question)

@@ -238,6 +238,12 @@ def test_question_shape(question: str, yes_no: bool, figure: str | None) -> None
     ("外商投资电信企业在法规里是怎么定义的？", False, set()),
     ("How does the law define a commercial service?", False, set()),
     ("备案注销怎么办理？", True, set()),
+    ("网站怎么样才能备案？", True, set()),
+    # what befalls who does not do something is not how to do something
+    ("公安联网备案一直拖着没办，会被怎么处罚？", False, set()),
+    ("不做公安备案会怎样？", False, set()),
+    ("网站不做了没注销，会怎么样", False, set()),
+    ("没备案被查到怎么罚", False, set()),
 ])
 def test_question_shape_reads_procedures_and_named_providers(question: str, procedure: bool, providers: set[str]) -> None:
     shape = question_shape(question)

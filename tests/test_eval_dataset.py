@@ -213,7 +213,8 @@ def test_the_held_back_set_is_test_only_and_rests_on_the_tencent_pages_alone() -
                                                      ("fresh8.jsonl", 5), ("fresh9.jsonl", 5),
                                                      ("fresh10.jsonl", 5), ("fresh11.jsonl", 5), ("fresh12.jsonl", 5),
                                                      ("fresh13.jsonl", 5), ("fresh14.jsonl", 5), ("fresh15.jsonl", 5),
-                                                     ("fresh16.jsonl", 4), ("fresh17.jsonl", 4), ("provider18.jsonl", 4)])
+                                                     ("fresh16.jsonl", 4), ("fresh17.jsonl", 4), ("provider18.jsonl", 4),
+                                                     ("penalty19.jsonl", 4)])
 def test_the_other_held_back_sets_are_test_only_and_their_gold_exists(name: str, out_of_scope: int) -> None:
     """More held-back sets written by helpers from the shared corpus alone (issue #11: "judge every change by
     questions you did not write yourself"); ``fresh`` was looked at after its first run; ``final`` was only run,
@@ -235,9 +236,11 @@ def test_the_other_held_back_sets_are_test_only_and_their_gold_exists(name: str,
     law says, asked by non-lawyers with their situation) were written at the start of the next stop, run once on its
     first main and read; one fix came from them (the words that ask about the law's past). ``provider18`` (30, each
     naming a cloud provider) was written during the next stop to check its one fix (notes matched without the providers a
-    question names), run on the main before and after it (no lead line differs) and read."""
+    question names), run on the main before and after it (no lead line differs) and read. ``penalty19`` (30: what
+    befalls who breaks a rule, in everyday words) was written by a helper while the penalty notes were being extended,
+    run before and after that change and read."""
     items = load_dataset(PROJECT_ROOT / "evals" / "blind" / name)
-    assert len({i.id for i in items}) == len(items) >= (30 if name == "provider18.jsonl" else 40)
+    assert len({i.id for i in items}) == len(items) >= (30 if name in ("provider18.jsonl", "penalty19.jsonl") else 40)
     assert {i.tags.split for i in items} == {"test"}
     assert sum(i.should_abstain for i in items) >= out_of_scope
     if not SHARED_CORPUS.is_dir():

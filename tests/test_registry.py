@@ -210,6 +210,14 @@ def test_expand(glossary: Glossary, text: str, expected: str) -> None:
     assert expected in glossary.expand(text)
 
 
+@pytest.mark.parametrize(("text", "term"), [
+    ("Is the police (public security) filing mandatory?", "psb-filing"),  # a bracket between a name's words
+    ("Do I need a public-security filing?", "psb-filing"),
+])
+def test_a_name_is_found_across_brackets_and_hyphens(glossary: Glossary, text: str, term: str) -> None:
+    assert term in [t.id for t in glossary.find(text)]
+
+
 def test_synonyms_are_the_other_chinese_names_of_the_terms_a_chinese_text_names(glossary: Glossary) -> None:
     found = glossary.synonyms("个人可以做网站备案吗？")
     assert "非经营性互联网信息服务备案" in found  # the law's word for the everyday one
