@@ -87,7 +87,7 @@ _PROVIDER_MENTION = re.compile(r"(?:阿里|腾讯|华为|京东)云?|\b(?:alibab
 
 def without_providers(question: str) -> str:
     """``question`` with each provider it names put as "a cloud provider" / "云服务商": for matching it against
-    texts that name no provider (notes, the law)."""
+    the notes' question phrasings, which name none (``HybridRetriever.retrieve``)."""
     generic = "云服务商" if mostly_chinese(question) else "a cloud provider"
     return _PROVIDER_MENTION.sub(generic, question)
 
