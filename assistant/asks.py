@@ -55,6 +55,20 @@ def split_asks(message: str) -> list[str]:
     return pieces if len(pieces) > 1 else [message.strip()]
 
 
+# A sentence ends at a full stop, question or exclamation mark ("example.com" is one word: a full stop ends one only
+# before a space).
+_ANY_SENTENCE_END = re.compile(r"(?<=[。！？!?])\s*|(?<=\.)\s+")
+
+
+def asking_part(message: str) -> str:
+    """The sentences of ``message`` that ask, without the story told around them ("Got our MIIT ICP filing done last
+    month. Someone on a forum said … What's the actual penalty if we skip it?" -> its last sentence); the message
+    itself when it is one sentence or none of its sentences asks."""
+    sentences = [s for s in _ANY_SENTENCE_END.split(message.strip()) if s.strip()]
+    asking = [s.strip() for s in sentences if _ASKS.search(s)] if len(sentences) > 1 else []
+    return " ".join(asking) or message.strip()
+
+
 def retrieval_query(asks: list[str], i: int) -> str:
     """What ask ``i`` is retrieved with: a later ask carries the first with it. Later asks lean on it ("whats the
     fine if we just dont bother?" after "Do we have to update our ICP beian?"); alone they were answered about

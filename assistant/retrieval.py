@@ -27,6 +27,7 @@ from datetime import date
 
 import numpy as np
 
+from .asks import asking_part
 from .citations import GUIDE_KINDS, named_providers, provider_key, without_providers
 from .coverage import Concept, ConceptCoverage
 from .embeddings import Embedder
@@ -401,7 +402,8 @@ class HybridRetriever:
         order = self._one_per_document(self._diverse([int(u) for u in np.argsort(-fused, kind="stable") if fused[u] > 0],
                                                      also))[:k]
         concepts = self.coverage.concepts(question)
-        hits = tuple(self._hit(u, float(fused[u]), scores, z, lexical, concepts, lang, question) for u in order)
+        asked = self.coverage.asked(concepts, asking_part(question))
+        hits = tuple(self._hit(u, float(fused[u]), scores, z, lexical, concepts, asked, lang, question) for u in order)
         words = [t for t in tokenize(question) if len(t) > 1]
         known = tuple(t for t in words if t in self.bm25.vocab)
         unknown_share = 1.0 - len(known) / len(words) if words else 1.0
@@ -468,7 +470,11 @@ class HybridRetriever:
                     fused[target] = max(fused[target], fused[unit] * self.config.note_boost)
 
     def _hit(self, unit: int, score: float, scores: np.ndarray | None, z: np.ndarray | None,
-             lexical: np.ndarray, concepts: list[Concept], lang: str, question: str) -> Hit:
+             lexical: np.ndarray, concepts: list[Concept], asked: list[Concept], lang: str, question: str) -> Hit:
+        """``asked``: the concepts of the sentences that ask, for ``Hit.missing``: a long story before a short question
+        made every unit miss a rare word of the story ("forum", "redesign"), and the judge took that as a unit
+        that misses what was asked (dev, cross-validated utility of the refitted judge over 10 shuffles: +2.35 on
+        average, 8 of 10 better)."""
         members = self.units.members[unit]
         chunk = self.index.chunks[next((i for i in members if self.index.chunks[i].language == lang), members[0])]
         return Hit(chunk=chunk, document=self.index.documents[chunk.doc_id], score=score,
@@ -478,7 +484,7 @@ class HybridRetriever:
                    sentence=self._best(self.units.sentences[unit], scores, z, concepts, question),
                    derived=self._best(self.units.derived[unit], scores, z, concepts, question),
                    coverage=self.coverage.share(concepts, self.unit_texts[unit]),
-                   missing=self.coverage.missing(concepts, self.unit_texts[unit]))
+                   missing=self.coverage.missing(asked, self.unit_texts[unit]))
 
     def _best(self, chunk_ids: list[int], scores: np.ndarray | None, z: np.ndarray | None,
               concepts: list[Concept], question: str) -> Match | None:

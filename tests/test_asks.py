@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.asks import ASK_LABEL, ask_label, retrieval_query, split_asks
+from assistant.asks import ASK_LABEL, ask_label, asking_part, retrieval_query, split_asks
 
 
 @pytest.mark.parametrize(("message", "asks"), [
@@ -52,3 +52,14 @@ def test_the_label_names_the_ask_not_the_situation() -> None:
     # a full stop inside a word ends no sentence: once labelled "com 访问),这种也要备案吗?"
     assert ask_label("域名只用来收企业邮箱(通过 mail.xxx.com 访问),这种也要备案吗?", "zh") == \
         "关于“域名只用来收企业邮箱(通过 mail.xxx.com 访问),这种也要备案吗?”："
+
+
+@pytest.mark.parametrize(("message", "asking"), [
+    ("Got our MIIT ICP filing done last month. Someone on a forum said we ALSO need a PSB filing. "
+     "What's the actual penalty if we skip it?", "What's the actual penalty if we skip it?"),
+    ("网站负责人离职了。备案信息一定要改吗？不改会怎样", "备案信息一定要改吗？ 不改会怎样"),
+    ("Do I need an ICP filing for example.com?", "Do I need an ICP filing for example.com?"),  # one sentence
+    ("We filed example.com. We host on Huawei Cloud.", "We filed example.com. We host on Huawei Cloud."),  # none asks
+])
+def test_the_asking_part_leaves_out_the_story(message: str, asking: str) -> None:
+    assert asking_part(message) == asking

@@ -28,3 +28,19 @@ def test_a_word_asking_for_a_figure_is_no_concept_but_stays_a_search_word(small_
     labels = [c.label for c in small_assistant.retriever.coverage.concepts(question)]
     assert "几年" not in labels and "失效" in labels
     assert "几年" not in content_words(question) and "几年" in tokenize(question)
+
+
+def test_a_unit_misses_only_what_the_sentences_that_ask_ask_about(small_assistant: Assistant) -> None:
+    """A story before the question ("the dev team dropped the footer in the redesign") made every unit miss its
+    rarest word, and the judge read that as a unit that misses what is asked. The glossary terms of the whole message
+    still count: the story says what "it" is."""
+    coverage = small_assistant.retriever.coverage
+    message = "Our site was redesigned and the footer dropped. Is a missing ICP filing number fineable?"
+    concepts = coverage.concepts(message)
+    asked = coverage.asked(concepts, "Is a missing ICP filing number fineable?")
+    assert [c.label for c in concepts] == ["filing-number", "site", "footer", "dropped", "missing"]
+    assert [c.label for c in asked] == ["filing-number", "missing"]
+    text = "Does the site need to show its ICP filing number?"
+    # the rarest concept the unit does not name: a story word before, a word of the question now
+    assert coverage.missing(concepts, text) == next(c.weight for c in concepts if c.label == "footer")
+    assert coverage.missing(asked, text) == next(c.weight for c in asked if c.label == "missing")
