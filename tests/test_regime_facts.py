@@ -213,6 +213,9 @@ RULE_QUESTIONS = [
     "Is that actually the rule? what's the max foreign stake for value-added telecom now?",
     "We're a US company and want 100% ownership of a Beijing entity that would run online data processing plus a CDN. "
     "Is more than 50% foreign ownership possible at all?",
+    # whether a kind of company can hold a licence: a rule; the "I" of hearsay tells no situation
+    "Can an FIE hold a commercial ICP licence for a subscription site? I heard the foreign stake is capped at 50%.",
+    "Can a WFOE get a commercial ICP licence for paid memberships? I think foreign companies need a 51% Chinese partner.",
 ]
 
 

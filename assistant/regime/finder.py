@@ -41,7 +41,10 @@ EXISTING = re.compile(
     r"|重新备案|再备案|已(?:经)?(?:有|做|办|完成)?(?:了)?(?:备案|许可证|ICP证)|迁移|迁到|迁至|迁往|更换|换(?:了)?(?:服务器|云|主机|接入商|空间)"
     r"|变更|注销|取消接入|驳回|打回|\brejected\b",
     re.IGNORECASE)
-SITUATION = re.compile(r"\b(?:we|we're|we've|our|us|i|i'm|i've|my)\b|我们|我司|本公司|我是|我的|我在|我想|我方", re.IGNORECASE)
+# (not the "I" of hearsay: "Can a WFOE hold a commercial ICP licence? A blog I read says…" told no situation, and got
+# a table that said the licence was not needed, for want of a stated fee)
+SITUATION = re.compile(r"\b(?:we|we're|we've|our|us|i'm|i've|my)\b|\bi\b(?!\s+(?:read|heard|saw|was\s+told|think|guess|believe)\b)"
+                       r"|我们|我司|本公司|我是|我的|我在|我想|我方", re.IGNORECASE)
 
 
 # A yes/no question on whether a filing or licence is needed or can be had ("Do we need an ICP licence or filing?",
