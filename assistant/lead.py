@@ -40,7 +40,7 @@ YES_NO = re.compile(r"(?:^|[.,;:!?。，；！？—–]\s*|\s-\s*)(?:do|does|di
                     r"是否|能否|可否|有没有|([\u4e00-\u9fff])不\1|可不可以|需不需要|必须.*[？?]$", flags=re.IGNORECASE)
 FIGURES = {
     "duration": (re.compile(r"how long|how many (?:working |business |calendar )?(?:days|hours|weeks|months|years)|how soon|how quickly|deadline|"
-                            r"多久|多长时间|几天|多少天|几个工作日|多少个工作日|时限|期限|时间限制|时间要求|有效期|多少年|几年", re.IGNORECASE),
+                            r"多久|多长(?!度)|几天|多少天|几个工作日|多少个工作日|时限|期限|时间限制|时间要求|有效期|多少年|几年", re.IGNORECASE),
                  re.compile(r"\d+\s*(?:-|–|到|至)?\s*\d*\s*(?:个)?(?:working |business |calendar )?"
                             r"(?:days?|hours?|minutes?|weeks?|months?|years?|日|天|小时|分钟|周|个月|月|年|工作日)|"
                             r"[一二三四五六七八九十两]+(?:个)?(?:工作日|日|天|小时|分钟|周|个月|年)", re.IGNORECASE)),

@@ -221,6 +221,8 @@ def test_related_questions_are_in_the_users_language_and_not_the_question(small_
     ("APP和网站用同一个域名，备一次案够不够？", True, None),  # A-not-A
     ("我的网站属于经营性还是非经营性？", False, None),  # either-or: no yes/no
     ("云服务商为什么要求先备案才能开通网站？", False, None),
+    ("ICP许可证审批要多长？", False, "duration"),  # "多长" asks how long, as "多长时间" does
+    ("域名的赎回期有多长？", False, "duration"),
 ])
 def test_question_shape(question: str, yes_no: bool, figure: str | None) -> None:
     shape = question_shape(question)
