@@ -69,12 +69,11 @@ class ConceptCoverage:
                 found.append(Concept(label=word, weight=self.word_idf[word]))
         return found
 
-    @staticmethod
-    def asked(concepts: Sequence[Concept], asking: str) -> list[Concept]:
+    def asked(self, concepts: Sequence[Concept], asking: str) -> list[Concept]:
         """The concepts a question asks about: its glossary terms, and the words of its sentences that ask
         (``asks.asking_part``), not the words of the story told around them."""
         lowered = asking.lower()
-        return [c for c in concepts if c.term is not None or c.label in lowered]
+        return [c for c in concepts if c.term is not None or self._mentions(c, lowered)]
 
     def share(self, concepts: Sequence[Concept], text: str) -> float:
         """The idf-weighted share of ``concepts`` that ``text`` mentions (0.0 without concepts)."""
