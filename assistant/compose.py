@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .asks import ask_label, split_asks
+from .asks import ask_label, asking_part, split_asks
 from .citations import CitationBook, article_label, markers, quoted, source_label
 from .lead import Candidate, Judge, JudgeConfig, has_figure, load_judges, question_shape, states_figure
 from .lexical import tokenize
@@ -55,6 +55,12 @@ INVERSE = re.compile(r"\bexempt|\bexemption|\bno need\b|\bnot (?:need|needed|req
 # Whether a yes/no question asks what is allowed or what is required: "Can I use a domain my friend registered?"
 # is near "Does the domain have to be registered in my name?", and the latter's "Yes" means "no" to the former.
 # ("才能", "可能", "功能" hold 能 and ask no permission: "为什么要求先备案才能开通网站？" asks why.)
+# A question that only asks whether what someone said is so ("Our dev lead says the website 备案 already covers the app.
+# Is that right?", "朋友说个人小站不备案也没事。真的吗？"): a note's Yes or No answers its own paraphrase, not the claim,
+# and "Yes — the app needs its own filing" then confirmed the wrong claim.
+CONFIRMS = re.compile(r"\b(?:is|isn't)\s+(?:that|this|it)\s+(?:really\s+|actually\s+)?(?:right|true|correct|accurate|so|the\s+case|"
+                      r"legit)(?=\s*(?:[?？,，]|$|\s+or\b))|\b(?:am\s+i|are\s+they|is\s+(?:he|she))\s+right\b|\btrue\s+or\s+not\b|"
+                      r"对吗|对不对|是真的吗|是不是真的|真的吗|靠谱吗|属实吗|是这样吗|有这回事吗|说得对吗", re.IGNORECASE)
 PERMISSION = re.compile(r"\b(?:can|could|may|allowed|able to|permitted)\b|可以|可否|(?<![才可功性智技本])能|允许|行不行|行吗",
                         re.IGNORECASE)
 OBLIGATION = re.compile(r"\b(?:must|need|needs|needed|required?|have to|has to|should|mandatory|obliged)\b|需要|必须|须|"
@@ -333,9 +339,12 @@ class Composer:
         required, or the other way round (``modality``). The paraphrase must itself be a yes/no question: the "Yes"
         under "Why does my cloud provider refuse to serve my site before Bei'an?" answers "can the provider open my
         site before filing?" the wrong way round. In a message of several asks, the first (what the message is
-        about) must be the yes/no one: "App备案要准备哪些特征信息？安卓和苹果填的一样吗？" got "需要——" from "App需要备案吗？"."""
+        about) must be the yes/no one: "App备案要准备哪些特征信息？安卓和苹果填的一样吗？" got "需要——" from "App需要备案吗？". Nor
+        when it only asks whether a claim told before it is so (``CONFIRMS``)."""
         q = lead.hit.question
         if not is_yes_no(split_asks(question)[0]) or q is None or q.score < self.config.judge.verdict or not is_yes_no(q.chunk.text):
+            return False
+        if CONFIRMS.search(asking_part(split_asks(question)[0])):
             return False
         if bool(INVERSE.search(question)) != bool(INVERSE.search(q.chunk.text)):
             return False

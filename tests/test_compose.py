@@ -791,6 +791,11 @@ def test_a_question_about_what_is_allowed_gets_no_yes_or_no_of_a_paraphrase_abou
     # several asks: the first one (what the message is about) must be the yes/no question
     assert not composer.asked_as(unit, "What do I need to prepare for my personal blog's filing? Does it need ICP filing?")
     assert composer.asked_as(unit, "Does my personal blog need ICP filing? And what do I need to prepare?")
+    # whether a claim told before is so: a Yes would confirm the claim ("…already covers the app. Is that right?" got
+    # "Yes — the app needs its own filing")
+    assert not composer.asked_as(unit, "A friend says my personal blog needs no ICP filing. Is that right?")
+    assert not composer.asked_as(unit, "朋友说个人博客不用备案。真的吗？")
+    assert composer.asked_as(unit, "Is it true that my personal blog needs ICP filing?")  # asks the rule itself
 
 
 def test_a_yes_or_no_is_given_only_through_a_paraphrase_that_is_a_yes_no_question(small_assistant: Assistant) -> None:

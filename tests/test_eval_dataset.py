@@ -214,7 +214,8 @@ def test_the_held_back_set_is_test_only_and_rests_on_the_tencent_pages_alone() -
                                                      ("fresh10.jsonl", 5), ("fresh11.jsonl", 5), ("fresh12.jsonl", 5),
                                                      ("fresh13.jsonl", 5), ("fresh14.jsonl", 5), ("fresh15.jsonl", 5),
                                                      ("fresh16.jsonl", 4), ("fresh17.jsonl", 4), ("provider18.jsonl", 4),
-                                                     ("penalty19.jsonl", 4), ("fresh21.jsonl", 4)])
+                                                     ("penalty19.jsonl", 4), ("fresh21.jsonl", 4),
+                                                     ("story22.jsonl", 4)])
 def test_the_other_held_back_sets_are_test_only_and_their_gold_exists(name: str, out_of_scope: int) -> None:
     """More held-back sets written by helpers from the shared corpus alone (issue #11: "judge every change by
     questions you did not write yourself"); ``fresh`` was looked at after its first run; ``final`` was only run,
@@ -241,9 +242,12 @@ def test_the_other_held_back_sets_are_test_only_and_their_gold_exists(name: str,
     run before and after that change and read. ``fresh21`` (30: app and mini-program filings, domains, changes and
     cancellation, hosting abroad, CDN, the licence, EDI, foreign ownership, pre-approval, in everyday words) was written
     at the start of the next stop with the project unseen, run before and after its change and read; one fix came from
-    it (the "I" of hearsay tells no situation)."""
+    it (the "I" of hearsay tells no situation). ``story22`` (30: each message tells its situation before it asks) was
+    written later in that stop with the project unseen, to measure what a story does to the judge's input; run before
+    and after and read; one fix came from it (a question that only asks whether a claim is so gets no Yes or No)."""
     items = load_dataset(PROJECT_ROOT / "evals" / "blind" / name)
-    assert len({i.id for i in items}) == len(items) >= (30 if name in ("provider18.jsonl", "penalty19.jsonl", "fresh21.jsonl") else 40)
+    assert len({i.id for i in items}) == len(items) >= (30 if name in ("provider18.jsonl", "penalty19.jsonl", "fresh21.jsonl", "story22.jsonl")
+                                                           else 40)
     assert {i.tags.split for i in items} == {"test"}
     assert sum(i.should_abstain for i in items) >= out_of_scope
     if not SHARED_CORPUS.is_dir():
