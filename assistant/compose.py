@@ -52,15 +52,15 @@ POLARITY = re.compile(r"^\s*(?:yes|no|it depends|usually yes|usually no|generall
 INVERSE = re.compile(r"\bexempt|\bexemption|\bno need\b|\bnot (?:need|needed|required|necessary)\b|\bwithout (?:a |an )?"
                      r"(?:filing|beian|licen[cs]e|icp)|免于|豁免|免备案|不用|不需要|无需|不必|够不够|够吗|\benough\b|"
                      r"\bsuffic", re.IGNORECASE)
-# Whether a yes/no question asks what is allowed or what is required: "Can I use a domain my friend registered?"
-# is near "Does the domain have to be registered in my name?", and the latter's "Yes" means "no" to the former.
-# ("才能", "可能", "功能" hold 能 and ask no permission: "为什么要求先备案才能开通网站？" asks why.)
 # A question that only asks whether what someone said is so ("Our dev lead says the website 备案 already covers the app.
 # Is that right?", "朋友说个人小站不备案也没事。真的吗？"): a note's Yes or No answers its own paraphrase, not the claim,
 # and "Yes — the app needs its own filing" then confirmed the wrong claim.
 CONFIRMS = re.compile(r"\b(?:is|isn't)\s+(?:that|this|it)\s+(?:really\s+|actually\s+)?(?:right|true|correct|accurate|so|the\s+case|"
                       r"legit)(?=\s*(?:[?？,，]|$|\s+or\b))|\b(?:am\s+i|are\s+they|is\s+(?:he|she))\s+right\b|\btrue\s+or\s+not\b|"
                       r"对吗|对不对|是真的吗|是不是真的|真的吗|靠谱吗|属实吗|是这样吗|有这回事吗|说得对吗", re.IGNORECASE)
+# Whether a yes/no question asks what is allowed or what is required: "Can I use a domain my friend registered?"
+# is near "Does the domain have to be registered in my name?", and the latter's "Yes" means "no" to the former.
+# ("才能", "可能", "功能" hold 能 and ask no permission: "为什么要求先备案才能开通网站？" asks why.)
 PERMISSION = re.compile(r"\b(?:can|could|may|allowed|able to|permitted)\b|可以|可否|(?<![才可功性智技本])能|允许|行不行|行吗",
                         re.IGNORECASE)
 OBLIGATION = re.compile(r"\b(?:must|need|needs|needed|required?|have to|has to|should|mandatory|obliged)\b|需要|必须|须|"
