@@ -63,8 +63,10 @@ CONFIRMS = re.compile(r"\b(?:is|isn't)\s+(?:that|this|it)\s+(?:really\s+|actuall
 # ("才能", "可能", "功能" hold 能 and ask no permission: "为什么要求先备案才能开通网站？" asks why.)
 PERMISSION = re.compile(r"\b(?:can|could|may|allowed|able to|permitted)\b|可以|可否|(?<![才可功性智技本])能|允许|行不行|行吗",
                         re.IGNORECASE)
+# ("App还要另外备案吗？", "这种也要备案吗" ask what is required: "不能——…不得为未备案APP提供…分发", a "can" paraphrase's No, would
+# answer them the wrong way round)
 OBLIGATION = re.compile(r"\b(?:must|need|needs|needed|required?|have to|has to|should|mandatory|obliged)\b|需要|必须|须|"
-                        r"义务|要不要|需不需要|是否要", re.IGNORECASE)
+                        r"义务|要不要|需不需要|是否要|(?:还|也|都)要(?=[^，。？?]{0,12}(?:吗|(?<!什)么))", re.IGNORECASE)
 # A sentence that announces what follows ("可参考以下方式处理。", "The steps are as follows:") answers nothing alone.
 # ("以下" alone is also "up to": "处5倍以下罚款。" announces nothing.)
 LEAD_IN = re.compile(r"(?:如下|(?:以下|下列|下面)(?:方式|方法|步骤|几点|几种|内容|要求|材料|条件|情形|情况|事项)|as follows|"

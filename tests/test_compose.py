@@ -769,6 +769,9 @@ def test_the_subject_terms_are_glossary_terms(small_assistant: Assistant) -> Non
     ("网站还没备案，云服务商能先给我开通接入吗？", "permission"),
     ("云服务商为什么要求先备案才能开通网站？", None),  # 才能 asks no permission
     ("接入商有义务检查网站备案吗？", "obligation"),
+    ("App还要另外备案吗？", "obligation"),  # "还要…吗" asks what is still required
+    ("这种也要做公安备案么", "obligation"),
+    ("备案通过以后还要做什么？", None),  # 什么 is no question particle
 ])
 def test_modality_of_a_question(question: str, kind: str | None) -> None:
     assert modality(question) == kind
