@@ -343,10 +343,10 @@ class Composer:
         site before filing?" the wrong way round. In a message of several asks, the first (what the message is
         about) must be the yes/no one: "App备案要准备哪些特征信息？安卓和苹果填的一样吗？" got "需要——" from "App需要备案吗？". Nor
         when it only asks whether a claim told before it is so (``CONFIRMS``)."""
-        q = lead.hit.question
-        if not is_yes_no(split_asks(question)[0]) or q is None or q.score < self.config.judge.verdict or not is_yes_no(q.chunk.text):
+        q, first = lead.hit.question, split_asks(question)[0]
+        if not is_yes_no(first) or q is None or q.score < self.config.judge.verdict or not is_yes_no(q.chunk.text):
             return False
-        if CONFIRMS.search(asking_part(split_asks(question)[0])):
+        if CONFIRMS.search(asking_part(first)):
             return False
         if bool(INVERSE.search(question)) != bool(INVERSE.search(q.chunk.text)):
             return False
